@@ -36,7 +36,7 @@ public sealed class EventLoop : IDisposable
         _logger = logger ?? NullLogger.Instance;
         _events = new PollEvent[maxEventsPerWait];
         SynchronizationContext = new EventLoopSynchronizationContext(this);
-        NowMilliseconds = Environment.TickCount64;
+        NowMilliseconds = ClockMilliseconds();
     }
 
     public string Name { get; }
@@ -45,8 +45,16 @@ public sealed class EventLoop : IDisposable
 
     public EventLoopSynchronizationContext SynchronizationContext { get; }
 
-    /// <summary>The loop's millisecond clock (<see cref="Environment.TickCount64"/>), read once per wake-up.</summary>
+    /// <summary>The loop's millisecond clock (monotonic), read once per wake-up.</summary>
     public long NowMilliseconds { get; private set; }
+
+    /// <summary>
+    /// A precise monotonic millisecond clock. Not <see cref="Environment.TickCount64"/>: on Linux that reads the
+    /// coarse clock, which lags by up to a scheduler tick and would let timers fire a few milliseconds early.
+    /// </summary>
+    public static long ClockMilliseconds() => (long)(System.Diagnostics.Stopwatch.GetTimestamp() * TicksToMilliseconds);
+
+    private static readonly double TicksToMilliseconds = 1000.0 / System.Diagnostics.Stopwatch.Frequency;
 
     public bool IsOnLoopThread => Environment.CurrentManagedThreadId == _loopThreadId;
 
@@ -126,7 +134,8 @@ public sealed class EventLoop : IDisposable
     {
         ArgumentNullException.ThrowIfNull(callback);
         long delayMilliseconds = Math.Max(0, (long)Math.Ceiling(delay.TotalMilliseconds));
-        return _timers.Add(Environment.TickCount64 + delayMilliseconds, callback, state);
+        // +1: the clock counts whole milliseconds, so "now" may be up to 1 ms old; a timer may be late, never early.
+        return _timers.Add(ClockMilliseconds() + delayMilliseconds + 1, callback, state);
     }
 
     /// <summary>Cancels a pending timer; false if it already fired or was cancelled. Loop thread only.</summary>
@@ -195,7 +204,7 @@ public sealed class EventLoop : IDisposable
 
     private void RunOnce()
     {
-        NowMilliseconds = Environment.TickCount64;
+        NowMilliseconds = ClockMilliseconds();
         RunDueTimers();
 
         int timeout = -1;
@@ -207,7 +216,7 @@ public sealed class EventLoop : IDisposable
         int count = Poller.Wait(_events, timeout);
         Volatile.Write(ref _sleeping, 0);
 
-        NowMilliseconds = Environment.TickCount64;
+        NowMilliseconds = ClockMilliseconds();
         for (int i = 0; i < count; i++)
         {
             PollEvent ready = _events[i];

@@ -74,10 +74,10 @@ public sealed class EventLoopTests(PollerKind kind)
         using var done = new ManualResetEventSlim();
         _loop.Post(_ =>
         {
-            scheduledAt = Environment.TickCount64;
+            scheduledAt = EventLoop.ClockMilliseconds();
             _loop.Schedule(TimeSpan.FromMilliseconds(200), _ =>
             {
-                firedAt = Environment.TickCount64;
+                firedAt = EventLoop.ClockMilliseconds();
                 done.Set();
             }, null);
         }, null);

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Snow.Native;
+using Snow.Native.BenchServer;
+using Snow.Native.Polling;
+
+string host = "127.0.0.1";
+int port = 8080;
+int loops = 0;
+PollerKind poller = PollerKind.Auto;
+for (int i = 0; i < args.Length; i++)
+{
+    string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "--host": host = Value(); break;
+        case "--port": port = int.Parse(Value()); break;
+        case "--loops": loops = int.Parse(Value()); break;
+        case "--poller": poller = PollerFactory.Parse(Value()); break;
+        default:
+            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select");
+            return 2;
+    }
+}
+
+var parked = new ConcurrentQueue<Future>();
+SnowApp? appRef = null;
+byte[] helloWorld = "Hello, World!"u8.ToArray();
+
+var app = new SnowApp(
+    [
+        new Route("^/plaintext$", _ => new HttpResponse(helloWorld, 200, "text/plain")),
+        new Route("^/json$", _ => new HttpResponse(
+            JsonSerializer.SerializeToUtf8Bytes(new Message("Hello, World!"), BenchJsonContext.Default.Message), 200, "application/json")),
+        new Route("^/park/$", Park),
+        new Route("^/release/$", _ =>
+        {
+            int released = 0;
+            while (parked.TryDequeue(out Future? future))
+            {
+                if (future.SetResult("released")) released++;
+            }
+            return new HttpResponse(released.ToString(System.Globalization.CultureInfo.InvariantCulture), 200, "text/plain");
+        }),
+        new Route("^/stats/$", _ => new HttpResponse(
+            $"parked={appRef!.ParkedRequestCount} connections={appRef.ConnectionCount}", 200, "text/plain")),
+    ],
+    new SnowOptions { Loops = loops, Poller = poller, AddServerHeader = true });
+
+appRef = app;
+app.Start(host, port);
+Console.WriteLine($"listening on {app.Url} poller={app.PollerName} loops={app.LoopCount}");
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
+await app.Completion;
+return 0;
+
+IEnumerable<Step> Park(HttpRequest request)
+{
+    var future = new Future(static (_, f) => new HttpResponse(f.GetResult<string>() ?? "", 200, "text/plain"));
+    parked.Enqueue(future);
+    yield return future;
+}
+
+void Shutdown(PosixSignalContext context)
+{
+    context.Cancel = true;
+    _ = app.StopAsync();
+}
+
+namespace Snow.Native.BenchServer
+{
+    internal sealed record Message(string message);
+
+    [JsonSerializable(typeof(Message))]
+    internal sealed partial class BenchJsonContext : JsonSerializerContext;
+}

@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using Snow.Native;
+using Snow.Native.Demo;
+using Snow.Native.Polling;
+
+// The three examples of the original Snow, in one server.
+
+// 1. Plain handlers answer at once.
+HttpResponse Index(HttpRequest request) => new("OK");
+HttpResponse Home(HttpRequest request) => new("home");
+
+// 2. A handler parks on a TimeoutFuture; the loop serves other requests for the five seconds it waits.
+IEnumerable<Step> Async(HttpRequest request)
+{
+    yield return new TimeoutFuture(5);
+    yield return new HttpResponse("async");
+}
+
+// 3. Long polling: /req/ parks on a future; /stop/ completes the oldest parked /req/ with "done".
+var waiting = new ConcurrentQueue<Future>();
+
+IEnumerable<Step> Req(HttpRequest request)
+{
+    var future = new Future((request, future) => new HttpResponse(future.GetResult<string>() ?? ""));
+    waiting.Enqueue(future);
+    yield return future;
+}
+
+HttpResponse Stop(HttpRequest request)
+{
+    // Skip futures whose clients went away while parked.
+    while (waiting.TryDequeue(out Future? future))
+    {
+        if (!future.IsAbandoned && future.SetResult("done")) break;
+    }
+    return new HttpResponse("stop");
+}
+
+DemoOptions options;
+try
+{
+    options = DemoOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(DemoOptions.Usage);
+    return 2;
+}
+if (options.Help)
+{
+    Console.WriteLine(DemoOptions.Usage);
+    return 0;
+}
+
+var app = new SnowApp(
+    [
+        ("^/index/$", Index),
+        ("^/home/$", Home),
+        ("^/async/$", Async),
+        ("^/req/$", Req),
+        ("^/stop/$", Stop),
+    ],
+    new SnowOptions { Poller = options.Poller, Loops = options.Loops, LoggerFactory = new StandardErrorLoggerFactory() });
+
+try
+{
+    app.Start(options.Host, options.Port);
+}
+catch (Exception e) when (e is IOException or PlatformNotSupportedException or ArgumentException)
+{
+    Console.Error.WriteLine($"snow: {e.Message}");
+    return 1;
+}
+
+Console.WriteLine($"Snow.Native demo listening on {app.Url} (poller: {app.PollerName}, loops: {app.LoopCount})");
+Console.WriteLine("Try /index/, /home/, /async/ (answers after 5 s), /req/ (waits) and /stop/ (releases the oldest /req/). Ctrl+C stops.");
+using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Shutdown);
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Shutdown);
+await app.Completion;
+Console.WriteLine("stopped");
+return 0;
+
+void Shutdown(System.Runtime.InteropServices.PosixSignalContext context)
+{
+    context.Cancel = true;
+    Console.WriteLine("stopping...");
+    _ = app.StopAsync();
+}
+
+namespace Snow.Native.Demo
+{
+    /// <summary>The demo's command line.</summary>
+    internal sealed record DemoOptions(string Host, int Port, PollerKind Poller, int Loops, bool Help)
+    {
+        public const string Usage =
+            "usage: Snow.Native.Demo [--host 127.0.0.1] [--port 8012] [--poller epoll|kqueue|select] [--loops N]";
+
+        public static DemoOptions Parse(string[] args)
+        {
+            var options = new DemoOptions("127.0.0.1", 8012, PollerKind.Auto, 0, false);
+            for (int i = 0; i < args.Length; i++)
+            {
+                string arg = args[i];
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+                options = arg switch
+                {
+                    "--host" => options with { Host = Value() },
+                    "--port" => options with { Port = int.TryParse(Value(), out int port) && port is >= 0 and <= 65535 ? port : throw new ArgumentException("--port takes 0 to 65535.") },
+                    "--poller" => options with { Poller = PollerFactory.Parse(Value()) },
+                    "--loops" => options with { Loops = int.TryParse(Value(), out int loops) && loops >= 1 ? loops : throw new ArgumentException("--loops takes a whole number of at least 1.") },
+                    "-h" or "--help" => options with { Help = true },
+                    _ => throw new ArgumentException($"Unknown option {arg}."),
+                };
+            }
+            return options;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace Snow.Native;
+
+/// <summary>
+/// What an iterator handler yields: a <see cref="Future"/> to park on, or the final <see cref="HttpResponse"/>.
+/// Both convert implicitly, so <c>yield return future;</c> and <c>yield return new HttpResponse("done");</c> both
+/// work. After a yielded future is ready, its callback makes the response if it has one; otherwise the iterator
+/// resumes, and <see cref="Future.Result"/> holds the value.
+/// </summary>
+public readonly struct Step
+{
+    private Step(Future? future, HttpResponse? response)
+    {
+        Future = future;
+        Response = response;
+    }
+
+    public Future? Future { get; }
+
+    public HttpResponse? Response { get; }
+
+    public static implicit operator Step(Future future) => new(future ?? throw new ArgumentNullException(nameof(future)), null);
+
+    public static implicit operator Step(HttpResponse response) => new(null, response ?? throw new ArgumentNullException(nameof(response)));
+
+    public static Step Park(Future future) => future;
+
+    public static Step Respond(HttpResponse response) => response;
+}

@@ -1,0 +1,167 @@
+using System.Collections;
+using System.Text;
+
+namespace Snow.Native;
+
+/// <summary>
+/// Request headers in arrival order. Lookup by name ignores case; a repeated name keeps every value. Values are
+/// decoded as Latin-1, which maps every byte to one char, so no byte is lost or replaced.
+/// </summary>
+public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
+{
+    private readonly List<KeyValuePair<string, string>> _items;
+
+    private RequestHeaders(List<KeyValuePair<string, string>> items) => _items = items;
+
+    public int Count => _items.Count;
+
+    /// <summary>The values of <paramref name="name"/> joined with ", " (RFC 9110 5.3), or null when absent.</summary>
+    public string? this[string name]
+    {
+        get
+        {
+            string? joined = null;
+            foreach (var item in _items)
+            {
+                if (!string.Equals(item.Key, name, StringComparison.OrdinalIgnoreCase)) continue;
+                joined = joined is null ? item.Value : joined + ", " + item.Value;
+            }
+            return joined;
+        }
+    }
+
+    /// <summary>Every value of <paramref name="name"/>, in order; empty when absent.</summary>
+    public IReadOnlyList<string> GetValues(string name)
+    {
+        List<string>? values = null;
+        foreach (var item in _items)
+        {
+            if (string.Equals(item.Key, name, StringComparison.OrdinalIgnoreCase)) (values ??= new List<string>(1)).Add(item.Value);
+        }
+        return values ?? (IReadOnlyList<string>)[];
+    }
+
+    public bool Contains(string name)
+    {
+        foreach (var item in _items)
+        {
+            if (string.Equals(item.Key, name, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
+    }
+
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _items.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Reads header lines the parser has already validated ("Name: value\r\n" each).</summary>
+    internal static RequestHeaders Parse(ReadOnlySpan<byte> lines)
+    {
+        var items = new List<KeyValuePair<string, string>>();
+        while (!lines.IsEmpty)
+        {
+            int end = lines.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> line = end < 0 ? lines : lines[..end];
+            lines = end < 0 ? default : lines[(end + 1)..];
+            if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
+            int colon = line.IndexOf((byte)':');
+            if (colon <= 0) continue;
+            string name = Encoding.ASCII.GetString(line[..colon]);
+            string value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
+            items.Add(new(name, value));
+        }
+        return new RequestHeaders(items);
+    }
+}
+
+/// <summary>A parsed query string (or form body): names to one or more decoded values, in order.</summary>
+public sealed class QueryCollection : IEnumerable<KeyValuePair<string, string>>
+{
+    private readonly List<KeyValuePair<string, string>> _items;
+
+    private QueryCollection(List<KeyValuePair<string, string>> items) => _items = items;
+
+    public int Count => _items.Count;
+
+    /// <summary>The first value of <paramref name="name"/>, or null. Names are case-sensitive, as in URLs.</summary>
+    public string? this[string name]
+    {
+        get
+        {
+            foreach (var item in _items)
+            {
+                if (item.Key == name) return item.Value;
+            }
+            return null;
+        }
+    }
+
+    public IReadOnlyList<string> GetValues(string name)
+    {
+        var values = new List<string>();
+        foreach (var item in _items)
+        {
+            if (item.Key == name) values.Add(item.Value);
+        }
+        return values;
+    }
+
+    public bool Contains(string name) => this[name] is not null;
+
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _items.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Parses "a=1&amp;b=x%20y&amp;a=2&amp;flag"; '+' is a space; a bad escape is kept as written.</summary>
+    public static QueryCollection Parse(string? query)
+    {
+        var items = new List<KeyValuePair<string, string>>();
+        if (string.IsNullOrEmpty(query)) return new QueryCollection(items);
+        if (query[0] == '?') query = query[1..];
+        foreach (string pair in query.Split('&'))
+        {
+            if (pair.Length == 0) continue;
+            int equals = pair.IndexOf('=');
+            string name = equals < 0 ? pair : pair[..equals];
+            string value = equals < 0 ? "" : pair[(equals + 1)..];
+            items.Add(new(Decode(name), Decode(value)));
+        }
+        return new QueryCollection(items);
+    }
+
+    private static string Decode(string component)
+    {
+        string spaced = component.Replace('+', ' ');
+        try
+        {
+            return Uri.UnescapeDataString(spaced);
+        }
+        catch (UriFormatException)
+        {
+            return spaced;
+        }
+    }
+}
+
+/// <summary>Reads Cookie request headers ("a=1; b=2").</summary>
+internal static class CookieParser
+{
+    public static IReadOnlyDictionary<string, string> Parse(IReadOnlyList<string> headers)
+    {
+        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string header in headers)
+        {
+            foreach (string part in header.Split(';'))
+            {
+                string pair = part.Trim();
+                int equals = pair.IndexOf('=');
+                if (equals <= 0) continue;
+                string name = pair[..equals].Trim();
+                string value = pair[(equals + 1)..].Trim();
+                if (value.Length >= 2 && value[0] == '"' && value[^1] == '"') value = value[1..^1];
+                cookies.TryAdd(name, value);
+            }
+        }
+        return cookies;
+    }
+}

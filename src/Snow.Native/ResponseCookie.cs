@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text;
+
+namespace Snow.Native;
+
+/// <summary>SameSite attribute values (RFC 6265bis).</summary>
+public enum SameSiteMode
+{
+    Unspecified,
+    Lax,
+    Strict,
+    None,
+}
+
+/// <summary>One Set-Cookie header (RFC 6265): a name, a value and the attributes a browser honours.</summary>
+public sealed class ResponseCookie
+{
+    public ResponseCookie(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        foreach (char c in name)
+        {
+            if (!HttpResponseHeaders.IsTokenChar(c)) throw new ArgumentException($"'{name}' is not a valid cookie name.", nameof(name));
+        }
+        foreach (char c in value)
+        {
+            // cookie-octet: visible ASCII except DQUOTE, comma, semicolon and backslash
+            if (c < 0x21 || c > 0x7e || c is '"' or ',' or ';' or '\\')
+            {
+                throw new ArgumentException($"The value of cookie {name} contains a character a cookie cannot hold (U+{(int)c:X4}); encode it first, for example with Uri.EscapeDataString.", nameof(value));
+            }
+        }
+        Name = name;
+        Value = value;
+    }
+
+    public string Name { get; }
+
+    public string Value { get; }
+
+    public string? Path { get; set => field = CheckAttribute(value, nameof(Path)); }
+
+    public string? Domain { get; set => field = CheckAttribute(value, nameof(Domain)); }
+
+    public DateTimeOffset? Expires { get; set; }
+
+    public TimeSpan? MaxAge { get; set; }
+
+    public bool Secure { get; set; }
+
+    public bool HttpOnly { get; set; }
+
+    public SameSiteMode SameSite { get; set; }
+
+    /// <summary>The header value: "name=value; Path=/; Max-Age=60; HttpOnly ...".</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder(Name.Length + Value.Length + 64);
+        text.Append(Name).Append('=').Append(Value);
+        if (Path is not null) text.Append("; Path=").Append(Path);
+        if (Domain is not null) text.Append("; Domain=").Append(Domain);
+        if (Expires is DateTimeOffset expires)
+        {
+            text.Append("; Expires=").Append(expires.UtcDateTime.ToString("r", CultureInfo.InvariantCulture));
+        }
+        if (MaxAge is TimeSpan maxAge)
+        {
+            text.Append("; Max-Age=").Append(((long)Math.Max(0, maxAge.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
+        }
+        if (Secure || SameSite == SameSiteMode.None) text.Append("; Secure"); // browsers drop SameSite=None without Secure
+        if (HttpOnly) text.Append("; HttpOnly");
+        if (SameSite != SameSiteMode.Unspecified) text.Append("; SameSite=").Append(SameSite.ToString());
+        return text.ToString();
+    }
+
+    private static string? CheckAttribute(string? value, string attribute)
+    {
+        if (value is null) return null;
+        foreach (char c in value)
+        {
+            if (c < 0x20 || c == 0x7f || c == ';' || c > 0x7e)
+            {
+                throw new ArgumentException($"The cookie {attribute} contains a forbidden character (U+{(int)c:X4}).", attribute);
+            }
+        }
+        return value;
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.RegularExpressions;
+
+namespace Snow.Native;
+
+/// <summary>The shapes a handler can have.</summary>
+public enum HandlerKind
+{
+    /// <summary><c>HttpResponse Handle(HttpRequest)</c>: answers at once.</summary>
+    Plain,
+    /// <summary><c>IEnumerable&lt;Step&gt; Handle(HttpRequest)</c>: yields futures to park on, as the original Snow's generators did.</summary>
+    Iterator,
+    /// <summary><c>async ValueTask&lt;HttpResponse&gt; Handle(HttpRequest)</c>.</summary>
+    AsyncValueTask,
+    /// <summary><c>async Task&lt;HttpResponse&gt; Handle(HttpRequest)</c>.</summary>
+    AsyncTask,
+}
+
+/// <summary>
+/// A pattern and its handler. The pattern is a .NET regular expression matched at the start of the decoded path,
+/// like Python's <c>re.match</c> in the original Snow ("$" anchors the end); named groups become route values.
+/// Patterns run on the non-backtracking engine, so no path can make matching slow; a pattern that needs
+/// backtracking (backreferences, lookarounds) falls back to the backtracking engine with a match timeout.
+/// </summary>
+public sealed class Route
+{
+    /// <summary>How long a backtracking pattern may run on one path before it counts as no match.</summary>
+    public static readonly TimeSpan BacktrackingMatchTimeout = TimeSpan.FromMilliseconds(100);
+
+    private Route(string pattern, HandlerKind kind, Delegate handler, IEnumerable<string>? methods)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(handler);
+        Pattern = pattern;
+        Kind = kind;
+        Handler = handler;
+        Regex = Compile(pattern);
+        GroupNames = Regex.GetGroupNames().Where(name => !int.TryParse(name, out _)).ToArray();
+        Methods = methods?.Select(m => m.ToUpperInvariant()).Distinct().ToArray();
+        if (Methods is { Count: 0 }) Methods = null;
+    }
+
+    public Route(string pattern, Func<HttpRequest, HttpResponse> handler, params string[] methods)
+        : this(pattern, HandlerKind.Plain, handler, methods)
+    {
+    }
+
+    public Route(string pattern, Func<HttpRequest, IEnumerable<Step>> handler, params string[] methods)
+        : this(pattern, HandlerKind.Iterator, handler, methods)
+    {
+    }
+
+    public Route(string pattern, Func<HttpRequest, ValueTask<HttpResponse>> handler, params string[] methods)
+        : this(pattern, HandlerKind.AsyncValueTask, handler, methods)
+    {
+    }
+
+    public Route(string pattern, Func<HttpRequest, Task<HttpResponse>> handler, params string[] methods)
+        : this(pattern, HandlerKind.AsyncTask, handler, methods)
+    {
+    }
+
+    public string Pattern { get; }
+
+    public HandlerKind Kind { get; }
+
+    public Delegate Handler { get; }
+
+    /// <summary>The methods this route answers (upper case), or null for any method.</summary>
+    public IReadOnlyList<string>? Methods { get; }
+
+    internal Regex Regex { get; }
+
+    internal string[] GroupNames { get; }
+
+    internal bool HasNamedGroups => GroupNames.Length > 0;
+
+    internal bool AllowsMethod(string method)
+    {
+        if (Methods is null) return true;
+        foreach (string allowed in Methods)
+        {
+            if (allowed == method) return true;
+        }
+        return false;
+    }
+
+    public static implicit operator Route((string Pattern, Func<HttpRequest, HttpResponse> Handler) route) => new(route.Pattern, route.Handler);
+
+    public static implicit operator Route((string Pattern, Func<HttpRequest, IEnumerable<Step>> Handler) route) => new(route.Pattern, route.Handler);
+
+    public static implicit operator Route((string Pattern, Func<HttpRequest, ValueTask<HttpResponse>> Handler) route) => new(route.Pattern, route.Handler);
+
+    public static implicit operator Route((string Pattern, Func<HttpRequest, Task<HttpResponse>> Handler) route) => new(route.Pattern, route.Handler);
+
+    public override string ToString() => Methods is null ? Pattern : $"{string.Join(",", Methods)} {Pattern}";
+
+    private static Regex Compile(string pattern)
+    {
+        // \G pins the match to the start of the path, as re.match does; the group keeps alternations inside it.
+        string anchored = @"\G(?:" + pattern + ")";
+        try
+        {
+            return new Regex(anchored, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+        }
+        catch (NotSupportedException)
+        {
+            return new Regex(anchored, RegexOptions.CultureInvariant, BacktrackingMatchTimeout);
+        }
+    }
+}

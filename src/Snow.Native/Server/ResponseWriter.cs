@@ -1,0 +1,119 @@
+using System.Buffers.Text;
+using System.Text;
+using Snow.Native.Http;
+
+namespace Snow.Native.Server;
+
+/// <summary>
+/// Serializes responses: status line with reason phrase, Server, Date, Content-Type, Content-Length, Connection,
+/// the handler's headers and cookies, then the content, all into the connection's output buffer in one pass.
+/// Nothing here allocates for a response without extra headers or cookies.
+/// </summary>
+internal static class ResponseWriter
+{
+    private static readonly byte[] ServerLine = "Server: Snow.Native\r\n"u8.ToArray();
+
+    public static void Write(
+        ref OutputBuffer output,
+        BufferPool pool,
+        HttpResponse response,
+        bool keepAlive,
+        bool http10KeepAlive,
+        bool headRequest,
+        bool addServerHeader,
+        DateHeader date)
+    {
+        int status = response.StatusCode;
+        bool noContent = HttpStatus.HasNoContent(status);
+        int contentLength = noContent ? 0 : response.ContentLength;
+        bool sendBody = !noContent && !headRequest;
+        string? contentType = noContent ? null : response.ContentType;
+
+        ReadOnlySpan<byte> statusLine = HttpStatus.StatusLine(status);
+        int size = statusLine.Length + ServerLine.Length + 64 /* Date */ + 40 /* Content-Length */ + 32 /* Connection */
+            + (string.IsNullOrEmpty(contentType) ? 0 : 16 + contentType.Length)
+            + ExtraHeadersSize(response) + 2 + (sendBody ? contentLength : 0);
+        Span<byte> span = output.GetSpan(pool, size);
+        int at = 0;
+
+        Put(span, ref at, statusLine);
+        if (addServerHeader) Put(span, ref at, ServerLine);
+        Put(span, ref at, date.Current);
+        if (!string.IsNullOrEmpty(contentType))
+        {
+            Put(span, ref at, "Content-Type: "u8);
+            at += Encoding.Latin1.GetBytes(contentType, span[at..]);
+            Put(span, ref at, "\r\n"u8);
+        }
+        if (!noContent)
+        {
+            Put(span, ref at, "Content-Length: "u8);
+            Utf8Formatter.TryFormat(contentLength, span[at..], out int digits);
+            at += digits;
+            Put(span, ref at, "\r\n"u8);
+        }
+        if (!keepAlive) Put(span, ref at, "Connection: close\r\n"u8);
+        else if (http10KeepAlive) Put(span, ref at, "Connection: keep-alive\r\n"u8);
+        if (response.HasHeaders)
+        {
+            foreach (var header in response.Headers.Items)
+            {
+                at += Encoding.ASCII.GetBytes(header.Key, span[at..]);
+                Put(span, ref at, ": "u8);
+                at += Encoding.Latin1.GetBytes(header.Value, span[at..]);
+                Put(span, ref at, "\r\n"u8);
+            }
+        }
+        if (response.HasCookies)
+        {
+            foreach (ResponseCookie cookie in response.Cookies)
+            {
+                Put(span, ref at, "Set-Cookie: "u8);
+                at += Encoding.ASCII.GetBytes(cookie.ToString(), span[at..]);
+                Put(span, ref at, "\r\n"u8);
+            }
+        }
+        Put(span, ref at, "\r\n"u8);
+        if (sendBody)
+        {
+            if (response.Text is string text) at += Encoding.UTF8.GetBytes(text, span[at..]);
+            else Put(span, ref at, response.Bytes.Span);
+        }
+        output.Advance(at);
+    }
+
+    /// <summary>The small plain-text answer to a request the server rejects (400, 408, 413, 431, ...), then close.</summary>
+    public static void WriteError(ref OutputBuffer output, BufferPool pool, int status, string reason, bool addServerHeader, DateHeader date, string? allow = null)
+    {
+        var response = new HttpResponse(reason + "\n", status, "text/plain; charset=utf-8");
+        if (allow is not null) response.Headers.Add("Allow", allow);
+        Write(ref output, pool, response, keepAlive: false, http10KeepAlive: false, headRequest: false, addServerHeader, date);
+    }
+
+    public static void WriteContinue(ref OutputBuffer output, BufferPool pool)
+    {
+        ReadOnlySpan<byte> line = "HTTP/1.1 100 Continue\r\n\r\n"u8;
+        line.CopyTo(output.GetSpan(pool, line.Length));
+        output.Advance(line.Length);
+    }
+
+    private static int ExtraHeadersSize(HttpResponse response)
+    {
+        int size = 0;
+        if (response.HasHeaders)
+        {
+            foreach (var header in response.Headers.Items) size += header.Key.Length + header.Value.Length + 4;
+        }
+        if (response.HasCookies)
+        {
+            foreach (ResponseCookie cookie in response.Cookies) size += 14 + cookie.ToString().Length;
+        }
+        return size;
+    }
+
+    private static void Put(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[at..]);
+        at += bytes.Length;
+    }
+}

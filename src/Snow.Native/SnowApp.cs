@@ -1,0 +1,241 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Snow.Native.Interop;
+using Snow.Native.Loop;
+using Snow.Native.Polling;
+using Snow.Native.Server;
+
+namespace Snow.Native;
+
+/// <summary>
+/// An HTTP/1.1 server built from an ordered list of routes, as in the original Snow:
+/// <c>new SnowApp([("^/index/$", Index)]).Run("127.0.0.1", 8012)</c>. It runs one event loop per core (see
+/// <see cref="SnowOptions.Loops"/>), each on its own thread with its own poller. On Linux every loop has its own
+/// listening socket on the shared port (SO_REUSEPORT, balanced by the kernel); elsewhere one listener hands
+/// accepted connections to the loops in turn.
+/// </summary>
+public sealed class SnowApp : IDisposable, IAsyncDisposable
+{
+    private readonly Router _router;
+    private readonly ILogger _logger;
+    private readonly object _lifecycle = new();
+    private LoopContext[] _contexts = [];
+    private Listener?[] _listeners = [];
+    private Thread[] _threads = [];
+    private TaskCompletionSource? _stopped;
+    private int _nextLoop;
+
+    public SnowApp(IEnumerable<Route> routes, SnowOptions? options = null)
+    {
+        _router = new Router(routes);
+        Options = options ?? new SnowOptions();
+        _logger = Options.LoggerFactory?.CreateLogger("Snow.Native") ?? NullLogger.Instance;
+    }
+
+    public SnowOptions Options { get; }
+
+    public IReadOnlyList<Route> Routes => _router.Routes;
+
+    /// <summary>Where the server listens once started (with the real port when started on port 0).</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>"http://127.0.0.1:8012/" once started.</summary>
+    public string? Url => LocalEndPoint is null ? null : $"http://{ListenSocket.Format(LocalEndPoint)}/";
+
+    /// <summary>The poller the loops use, once started ("epoll", "kqueue", "select").</summary>
+    public string? PollerName { get; private set; }
+
+    public int LoopCount => _contexts.Length;
+
+    public bool IsRunning => _stopped is { Task.IsCompleted: false };
+
+    /// <summary>Connections open now, over all loops.</summary>
+    public int ConnectionCount => _contexts.Sum(c => c.ConnectionCount);
+
+    /// <summary>Requests parked on a future or an unfinished task now, over all loops.</summary>
+    public int ParkedRequestCount => _contexts.Sum(c => c.ParkedCount);
+
+    /// <summary>Starts listening and serving on background threads; returns once the port is bound.</summary>
+    public void Start(string host = "127.0.0.1", int port = 8012)
+    {
+        lock (_lifecycle)
+        {
+            if (_stopped is not null) throw new InvalidOperationException("This SnowApp was already started; make a new one to start again.");
+            Options.Validate();
+            IPEndPoint endPoint = ResolveEndPoint(host, port);
+            PollerKind kind = PollerFactory.Resolve(Options.Poller);
+            int loopCount = Options.EffectiveLoops;
+            bool reusePort = loopCount > 1 && SysConst.ReusePortBalances;
+            Libc.RaiseOpenFileLimit();
+
+            var gate = new ConnectionGate(Options.MaxConnections);
+            var contexts = new LoopContext[loopCount];
+            var listeners = new Listener?[loopCount];
+            try
+            {
+                for (int i = 0; i < loopCount; i++)
+                {
+                    var loop = new EventLoop(PollerFactory.Create(kind), $"snow-loop-{i}", _logger);
+                    contexts[i] = new LoopContext(loop, Options, _router, _logger, gate);
+                }
+                for (int i = 0; i < loopCount; i++)
+                {
+                    if (i > 0 && !reusePort) break;
+                    int fd = ListenSocket.Open(endPoint, reusePort, Options.Backlog);
+                    if (i == 0) endPoint = ListenSocket.LocalEndPoint(fd); // port 0: the others join the real port
+                    LoopContext context = contexts[i];
+                    listeners[i] = new Listener(context, fd, reusePort ? accepted => Adopt(context, accepted) : HandOff);
+                }
+                _contexts = contexts;
+                _listeners = listeners;
+                foreach (Listener? listener in listeners) listener?.Start();
+                foreach (LoopContext context in contexts) context.StartHeartbeat();
+            }
+            catch
+            {
+                foreach (Listener? listener in listeners) listener?.Close();
+                foreach (LoopContext? context in contexts) context?.Loop.Dispose();
+                _contexts = [];
+                _listeners = [];
+                throw;
+            }
+
+            LocalEndPoint = endPoint;
+            PollerName = PollerFactory.Name(kind);
+            _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _threads = contexts.Select(c => c.Loop.StartThread()).ToArray();
+            _logger.LogInformation("Snow.Native listening on {Url} with {Poller}, {Loops} loop(s)", Url, PollerName, loopCount);
+        }
+    }
+
+    /// <summary>Stops accepting, closes every connection (parked requests are aborted) and ends the loops.</summary>
+    public void Stop()
+    {
+        if (_contexts.Any(c => c.Loop.IsOnLoopThread))
+        {
+            // Called from a handler: a loop cannot wait for itself to end, so stop from the thread pool.
+            ThreadPool.UnsafeQueueUserWorkItem(static app => app.Stop(), this, preferLocal: false);
+            return;
+        }
+        TaskCompletionSource? stopped;
+        lock (_lifecycle)
+        {
+            stopped = _stopped;
+            if (stopped is null || stopped.Task.IsCompleted) return;
+            for (int i = 0; i < _contexts.Length; i++)
+            {
+                LoopContext context = _contexts[i];
+                Listener? listener = _listeners[i];
+                context.Loop.Post(_ =>
+                {
+                    listener?.Close();
+                    context.CloseAll();
+                    context.Loop.Stop();
+                }, null);
+            }
+            foreach (Thread thread in _threads)
+            {
+                if (thread != Thread.CurrentThread) thread.Join();
+            }
+            foreach (LoopContext context in _contexts) context.Loop.Dispose();
+            stopped.TrySetResult();
+        }
+        _logger.LogInformation("Snow.Native stopped");
+    }
+
+    public Task StopAsync() => Task.Run(Stop);
+
+    /// <summary>Completes when the server has stopped.</summary>
+    public Task Completion => _stopped?.Task ?? Task.CompletedTask;
+
+    /// <summary>
+    /// Starts and blocks until Ctrl+C, SIGTERM or <see cref="Stop"/>, like the original Snow's run(). For services
+    /// that manage their own lifetime, <see cref="RunAsync"/> takes a cancellation token instead.
+    /// </summary>
+    public void Run(string host = "127.0.0.1", int port = 8012)
+    {
+        Start(host, port);
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        Completion.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled or <see cref="Stop"/> is called.</summary>
+    public async Task RunAsync(string host = "127.0.0.1", int port = 8012, CancellationToken cancellationToken = default)
+    {
+        Start(host, port);
+        using (cancellationToken.Register(static state => ((SnowApp)state!).Stop(), this, useSynchronizationContext: false))
+        {
+            await Completion.ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => Stop();
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true; // stop cleanly instead of the default termination
+        ThreadPool.UnsafeQueueUserWorkItem(static app => app.Stop(), this, preferLocal: false);
+    }
+
+    /// <summary>One listener for all loops: deal accepted connections out in turn.</summary>
+    private void HandOff(int fd)
+    {
+        int index = _nextLoop;
+        _nextLoop = (index + 1) % _contexts.Length;
+        LoopContext target = _contexts[index];
+        if (target.Loop.IsOnLoopThread)
+        {
+            Adopt(target, fd);
+            return;
+        }
+        target.Loop.Post(static state =>
+        {
+            var (context, accepted) = ((LoopContext, int))state!;
+            Adopt(context, accepted);
+        }, (target, fd));
+    }
+
+    private static void Adopt(LoopContext context, int fd)
+    {
+        if (!context.Gate.TryEnter())
+        {
+            Libc.Close(fd); // over MaxConnections
+            return;
+        }
+        ListenSocket.ConfigureAccepted(fd);
+        var connection = new HttpConnection(context, fd);
+        try
+        {
+            connection.Start();
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or ErrnoException)
+        {
+            // select cannot hold descriptors past FD_SETSIZE: refuse this connection, keep serving the others.
+            context.Logger.LogWarning("Refusing a connection: {Reason}", e.Message);
+            Libc.Close(fd);
+            context.Gate.Release();
+        }
+    }
+
+    internal static IPEndPoint ResolveEndPoint(string host, int port)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        string name = (host ?? "").Trim();
+        if (name.Length == 0 || name == "*" || name == "0.0.0.0") return new IPEndPoint(IPAddress.Any, port);
+        if (name.StartsWith('[') && name.EndsWith(']')) name = name[1..^1];
+        if (name.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return new IPEndPoint(IPAddress.Loopback, port);
+        if (IPAddress.TryParse(name, out IPAddress? address)) return new IPEndPoint(address, port);
+        IPAddress[] addresses = Dns.GetHostAddresses(name);
+        IPAddress chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? addresses.FirstOrDefault()
+            ?? throw new ArgumentException($"Host '{host}' has no address.", nameof(host));
+        return new IPEndPoint(chosen, port);
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+using Snow.Native.Http;
+using Snow.Native.Polling;
+
+namespace Snow.Native;
+
+/// <summary>
+/// Server settings. The defaults are Kestrel's (themselves from nginx, Apache and IIS): request line 8 KiB,
+/// headers 32 KiB and 100 fields, body 30,000,000 bytes, 30 s for the headers, 130 s of keep-alive idleness,
+/// no connection limit.
+/// </summary>
+public sealed class SnowOptions
+{
+    /// <summary>Which poller the loops use; <see cref="PollerKind.Auto"/> honours SNOW_POLLER, then the OS's best.</summary>
+    public PollerKind Poller { get; set; } = PollerKind.Auto;
+
+    /// <summary>How many loops (threads) serve connections; 0 means one per core.</summary>
+    public int Loops { get; set; }
+
+    /// <summary>Request size limits, enforced while parsing.</summary>
+    public HttpLimits Limits { get; set; } = new();
+
+    /// <summary>Time allowed for a request's headers, from its first byte (or from the end of the previous response). Then 408 and close.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an idle keep-alive connection is kept open.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(130);
+
+    /// <summary>How long a request body may go without receiving a byte before the connection is closed (408).</summary>
+    public TimeSpan RequestBodyIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a connection may go without the client taking any of the response bytes queued for it
+    /// before it is closed. While responses wait, the request timeouts are suspended: the server is not reading.</summary>
+    public TimeSpan SendStallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>After an error response the server reads and discards for this long before closing, so the
+    /// client gets the response rather than a reset.</summary>
+    public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The most connections open at once; null for no limit. Connections past it are closed on accept.</summary>
+    public int? MaxConnections { get; set; }
+
+    /// <summary>Per connection: once this many response bytes wait to be sent, the server stops reading and
+    /// processing that connection's requests until the client catches up. Bounds memory for slow readers.</summary>
+    public int MaxResponseBufferBytes { get; set; } = 64 * 1024;
+
+    /// <summary>At most this many connections are accepted per wake-up of a listener, so one busy listener cannot
+    /// starve the loop's other connections.</summary>
+    public int AcceptBatch { get; set; } = 64;
+
+    /// <summary>How long accepting pauses when the process runs out of file descriptors (EMFILE/ENFILE).</summary>
+    public TimeSpan AcceptPauseOnFdExhaustion { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The listen backlog.</summary>
+    public int Backlog { get; set; } = 512;
+
+    /// <summary>Send a "Server: Snow.Native" header.</summary>
+    public bool AddServerHeader { get; set; } = true;
+
+    /// <summary>Where the server logs handler failures, rejected requests and accept trouble.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    internal int EffectiveLoops => Loops > 0 ? Loops : Environment.ProcessorCount;
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));
+        ArgumentOutOfRangeException.ThrowIfNegative(Loops, nameof(Loops));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Limits.MaxRequestLineBytes, 16, "Limits.MaxRequestLineBytes");
+        ArgumentOutOfRangeException.ThrowIfLessThan(Limits.MaxRequestHeadersTotalBytes, 0, "Limits.MaxRequestHeadersTotalBytes");
+        ArgumentOutOfRangeException.ThrowIfLessThan(Limits.MaxRequestBodyBytes, 0, "Limits.MaxRequestBodyBytes");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxResponseBufferBytes, 1, nameof(MaxResponseBufferBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
+        if (MaxConnections is int max) ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, nameof(MaxConnections));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Snow.Native.Tests.Server;
+
+/// <summary>
+/// The bench server in a child process. Scale tests need one: 10,000 client sockets and the server's 10,000 would
+/// not fit together under the 20,000 open-file limit of one process.
+/// </summary>
+internal sealed partial class ChildServer : IDisposable
+{
+    private readonly Process _process;
+
+    public ChildServer(string poller)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "Snow.Native.BenchServer.dll");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { "exec", dll, "--port", "0", "--loops", "1", "--poller", poller }) start.ArgumentList.Add(arg);
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the bench server");
+        string? line = _process.StandardOutput.ReadLine();
+        Match match = line is null ? Match.Empty : ListeningLine().Match(line);
+        if (!match.Success)
+        {
+            string error = _process.StandardError.ReadToEnd();
+            Dispose();
+            throw new InvalidOperationException($"the bench server did not start: {line} {error}");
+        }
+        EndPoint = new IPEndPoint(IPAddress.Loopback, int.Parse(match.Groups[1].Value));
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public Process Process => _process;
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    [GeneratedRegex(@"listening on http://127\.0\.0\.1:(\d+)/")]
+    private static partial Regex ListeningLine();
+}
