@@ -10,6 +10,7 @@ string host = "127.0.0.1";
 int port = 8080;
 int loops = 0;
 PollerKind poller = PollerKind.Auto;
+ulong? maxOpenFiles = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -19,11 +20,15 @@ for (int i = 0; i < args.Length; i++)
         case "--port": port = int.Parse(Value()); break;
         case "--loops": loops = int.Parse(Value()); break;
         case "--poller": poller = PollerFactory.Parse(Value()); break;
+        case "--max-open-files": maxOpenFiles = ulong.Parse(Value()); break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select");
+            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N]");
             return 2;
     }
 }
+
+// For the descriptor-exhaustion test: lower both limits so the server really runs out (EMFILE).
+if (maxOpenFiles is ulong limit) Snow.Native.Interop.Libc.LimitOpenFiles(limit);
 
 var parked = new ConcurrentQueue<Future>();
 SnowApp? appRef = null;

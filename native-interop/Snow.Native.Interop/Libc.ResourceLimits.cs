@@ -29,4 +29,11 @@ public static unsafe partial class Libc
         if (SetRLimit(SysConst.RLIMIT_NOFILE, &limit) != 0) throw ErrnoException.FromLastError("setrlimit");
         return target;
     }
+
+    /// <summary>Lowers both the soft and hard open-file limits to <paramref name="limit"/> (tests of EMFILE handling).</summary>
+    public static void LimitOpenFiles(ulong limit)
+    {
+        RLimit value = new() { Current = limit, Maximum = limit };
+        if (SetRLimit(SysConst.RLIMIT_NOFILE, &value) != 0) throw ErrnoException.FromLastError("setrlimit");
+    }
 }

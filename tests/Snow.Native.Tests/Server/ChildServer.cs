@@ -12,7 +12,9 @@ internal sealed partial class ChildServer : IDisposable
 {
     private readonly Process _process;
 
-    public ChildServer(string poller)
+    private readonly System.Text.StringBuilder _errors = new();
+
+    public ChildServer(string poller, params string[] extraArguments)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Snow.Native.BenchServer.dll");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
@@ -22,15 +24,22 @@ internal sealed partial class ChildServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "exec", dll, "--port", "0", "--loops", "1", "--poller", poller }) start.ArgumentList.Add(arg);
+        foreach (string arg in new[] { "exec", dll, "--port", "0", "--loops", "1", "--poller", poller }.Concat(extraArguments)) start.ArgumentList.Add(arg);
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the bench server");
+        // Drain standard error so that a chatty child can never block on a full pipe.
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_errors) _errors.AppendLine(e.Data);
+        };
+        _process.BeginErrorReadLine();
         string? line = _process.StandardOutput.ReadLine();
         Match match = line is null ? Match.Empty : ListeningLine().Match(line);
         if (!match.Success)
         {
-            string error = _process.StandardError.ReadToEnd();
+            _process.WaitForExit(5000);
             Dispose();
-            throw new InvalidOperationException($"the bench server did not start: {line} {error}");
+            throw new InvalidOperationException($"the bench server did not start: {line} {Errors}");
         }
         EndPoint = new IPEndPoint(IPAddress.Loopback, int.Parse(match.Groups[1].Value));
     }
@@ -38,6 +47,14 @@ internal sealed partial class ChildServer : IDisposable
     public IPEndPoint EndPoint { get; }
 
     public Process Process => _process;
+
+    public string Errors
+    {
+        get
+        {
+            lock (_errors) return _errors.ToString();
+        }
+    }
 
     public void Dispose()
     {
