@@ -16,6 +16,8 @@ public class RequestLineTests
     [TestCase("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, Description = "bare CR inside a header value")]
     [TestCase("GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", 400, Description = "bare CR inside the target")]
     [TestCase("GET / HTTP/1.1\r\nHost: a\r\n\r\r\n", 400, Description = "CR CR LF at the end")]
+    [TestCase("GET / HTTP/1.1\r\nHost: a\r\n\rX: 1\r\n", 400, Description = "a line starting with a bare CR is refused before the head ends")]
+    [TestCase("GET / HTTP/1.1\r\nHost: a\r\nX: \r1\r\n\r\n", 400, Description = "bare CR at the start of a value")]
     [TestCase("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400, Description = "two spaces after method")]
     [TestCase("GET /  HTTP/1.1\r\nHost: a\r\n\r\n", 400, Description = "two spaces before version")]
     [TestCase("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400, Description = "trailing space")]
