@@ -24,11 +24,32 @@ internal static class HttpCharacters
     /// <summary>Characters inside "[...]": IPv6 (hex digits, ':', '.'), IPvFuture and a zone identifier.</summary>
     public static readonly SearchValues<byte> IpLiteral = SearchValues.Create(Ascii(Alphanumerics + "-._~!$&'()*+,;=%:"));
 
-    public static readonly SearchValues<byte> CarriageReturnOrLineFeed = SearchValues.Create("\r\n"u8);
-
     public static bool IsWhitespace(byte value) => value is (byte)' ' or (byte)'\t';
 
     public static bool IsToken(ReadOnlySpan<byte> value) => !value.IsEmpty && value.IndexOfAnyExcept(Token) < 0;
+
+    /// <summary>
+    /// Case-insensitive comparison with a lowercase literal of letters, digits and "-:/". Faster than a general
+    /// case-insensitive comparison because it only sets bit 0x20; that is exact as long as
+    /// <paramref name="value"/> holds no control characters (0x00-0x1F), which every caller has already refused.
+    /// </summary>
+    public static bool EqualsLowercaseLiteral(ReadOnlySpan<byte> value, ReadOnlySpan<byte> lowercaseLiteral)
+    {
+        if (value.Length != lowercaseLiteral.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < value.Length; i++)
+        {
+            if ((value[i] | 0x20) != lowercaseLiteral[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Removes optional whitespace (SP, HTAB) from both ends.</summary>
     public static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> value)

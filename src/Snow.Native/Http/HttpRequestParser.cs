@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Snow.Native.Http;
 
 /// <summary>
@@ -99,35 +97,31 @@ internal static class HttpRequestParser
         error = default;
         while (true)
         {
-            int offset = input[position..].IndexOfAny(HttpCharacters.CarriageReturnOrLineFeed);
+            // Only LF is searched for (the fastest search there is); a CR anywhere but before LF is a control
+            // character, which the parsing of the complete head refuses wherever it is.
+            int offset = input[position..].IndexOf((byte)'\n');
             if (offset < 0)
             {
                 position = input.Length;
                 break;
             }
 
-            int carriageReturn = position + offset;
-            if (input[carriageReturn] == (byte)'\n')
+            int lineFeed = position + offset;
+            if (lineFeed == lineStart || input[lineFeed - 1] != (byte)'\r')
             {
                 error = BareLineFeed;
                 return HttpParseStatus.Error;
             }
 
-            if (carriageReturn + 1 == input.Length)
+            int nextLine = lineFeed + 1;
+            int lineLength = nextLine - lineStart;
+            if (lineLength > 2 && input[lineStart] == (byte)'\r')
             {
-                // Whether this CR is followed by LF is only known with the next byte: look at it again then.
-                position = carriageReturn;
-                break;
-            }
-
-            if (input[carriageReturn + 1] != (byte)'\n')
-            {
+                // "\r\r\n" must not pass for the empty line that ends the head, nor wait for one.
                 error = BareCarriageReturn;
                 return HttpParseStatus.Error;
             }
 
-            int nextLine = carriageReturn + 2;
-            int lineLength = nextLine - lineStart;
             if (headersStart < 0)
             {
                 if (lineLength == 2)
@@ -206,7 +200,8 @@ internal static class HttpRequestParser
     }
 
     /// <summary>
-    /// Parses a complete head whose line endings are already known to be CRLF (so every CR ends a line).
+    /// Parses a complete head in which every LF is already known to follow a CR. A bare CR is left inside a line,
+    /// where every part of the grammar refuses it as a control character.
     /// </summary>
     private static HttpParseStatus ParseHead(ReadOnlySpan<byte> headBytes, HttpLimits limits, RequestHead head, out HttpRequestError error)
     {
@@ -218,7 +213,7 @@ internal static class HttpRequestParser
             requestLineStart += 2;
         }
 
-        int requestLineEnd = requestLineStart + headBytes[requestLineStart..].IndexOf((byte)'\r');
+        int requestLineEnd = requestLineStart + headBytes[requestLineStart..].IndexOf((byte)'\n') - 1;
         if (!TryParseRequestLine(headBytes, requestLineStart, requestLineEnd, head, out error))
         {
             return HttpParseStatus.Error;
@@ -229,7 +224,7 @@ internal static class HttpRequestParser
         int lineStart = requestLineEnd + 2;
         while (true)
         {
-            int lineEnd = lineStart + headBytes[lineStart..].IndexOf((byte)'\r');
+            int lineEnd = lineStart + headBytes[lineStart..].IndexOf((byte)'\n') - 1;
             if (lineEnd == lineStart)
             {
                 break;
@@ -406,11 +401,11 @@ internal static class HttpRequestParser
     private static bool TryParseAbsoluteForm(RequestHead head, HeadRange targetRange, int targetOffset, ReadOnlySpan<byte> target, out HttpRequestError error)
     {
         int authorityStart;
-        if (target.Length >= 7 && Ascii.EqualsIgnoreCase(target[..7], "http://"u8))
+        if (target.Length >= 7 && HttpCharacters.EqualsLowercaseLiteral(target[..7], "http://"u8))
         {
             authorityStart = 7;
         }
-        else if (target.Length >= 8 && Ascii.EqualsIgnoreCase(target[..8], "https://"u8))
+        else if (target.Length >= 8 && HttpCharacters.EqualsLowercaseLiteral(target[..8], "https://"u8))
         {
             authorityStart = 8;
         }
@@ -531,7 +526,7 @@ internal static class HttpRequestParser
         error = default;
         switch (name.Length)
         {
-            case 4 when Ascii.EqualsIgnoreCase(name, "Host"u8):
+            case 4 when HttpCharacters.EqualsLowercaseLiteral(name, "host"u8):
                 if (framing.HostSeen)
                 {
                     error = DuplicateHost;
@@ -549,7 +544,7 @@ internal static class HttpRequestParser
                 framing.HostValue = valueRange;
                 return true;
 
-            case 14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
+            case 14 when HttpCharacters.EqualsLowercaseLiteral(name, "content-length"u8):
                 // Even equal repeated values are refused: a proxy in front may have picked either field.
                 if (framing.ContentLength >= 0)
                 {
@@ -566,16 +561,16 @@ internal static class HttpRequestParser
                 framing.ContentLength = contentLength;
                 return true;
 
-            case 17 when Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8):
+            case 17 when HttpCharacters.EqualsLowercaseLiteral(name, "transfer-encoding"u8):
                 framing.TransferEncodingSeen = true;
                 AddTransferCodings(value, ref framing);
                 return true;
 
-            case 10 when Ascii.EqualsIgnoreCase(name, "Connection"u8):
+            case 10 when HttpCharacters.EqualsLowercaseLiteral(name, "connection"u8):
                 AddConnectionOptions(value, ref framing);
                 return true;
 
-            case 6 when Ascii.EqualsIgnoreCase(name, "Expect"u8):
+            case 6 when HttpCharacters.EqualsLowercaseLiteral(name, "expect"u8):
                 AddExpectations(value, ref framing);
                 return true;
 
@@ -618,7 +613,7 @@ internal static class HttpRequestParser
                 // Empty elements and transfer-parameters are refused: for framing, strict beats lenient.
                 framing.TransferEncodingMalformed = true;
             }
-            else if (Ascii.EqualsIgnoreCase(coding, "chunked"u8))
+            else if (HttpCharacters.EqualsLowercaseLiteral(coding, "chunked"u8))
             {
                 framing.ChunkedCount++;
                 framing.LastCodingIsChunked = true;
@@ -644,11 +639,11 @@ internal static class HttpRequestParser
         {
             int comma = value.IndexOf((byte)',');
             ReadOnlySpan<byte> option = HttpCharacters.TrimWhitespace(comma < 0 ? value : value[..comma]);
-            if (Ascii.EqualsIgnoreCase(option, "close"u8))
+            if (HttpCharacters.EqualsLowercaseLiteral(option, "close"u8))
             {
                 framing.ConnectionClose = true;
             }
-            else if (Ascii.EqualsIgnoreCase(option, "keep-alive"u8))
+            else if (HttpCharacters.EqualsLowercaseLiteral(option, "keep-alive"u8))
             {
                 framing.ConnectionKeepAlive = true;
             }
@@ -668,7 +663,7 @@ internal static class HttpRequestParser
         {
             int comma = value.IndexOf((byte)',');
             ReadOnlySpan<byte> expectation = HttpCharacters.TrimWhitespace(comma < 0 ? value : value[..comma]);
-            if (Ascii.EqualsIgnoreCase(expectation, "100-continue"u8))
+            if (HttpCharacters.EqualsLowercaseLiteral(expectation, "100-continue"u8))
             {
                 framing.ExpectContinue = true;
             }
