@@ -53,10 +53,12 @@ die() { log "error: $*"; exit 1; }
 # Server lifetime: each server gets its own process group (setsid), so stopping it also stops its children
 # (nginx's worker). The trap stops whatever is running when the script exits, however it exits.
 SERVER_PID=""
+CLIENT_PID=""
 TEMP_DIRS=()
 POLICY_RC_CREATED=""
 
 cleanup() {
+  if [ -n "$CLIENT_PID" ]; then kill -TERM "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null; fi
   stop_server
   local dir
   for dir in "${TEMP_DIRS[@]}"; do rm -rf "$dir"; done
@@ -64,6 +66,18 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
+
+# run_client COMMAND...: runs wrk or the connection test in the background and waits for it, because bash
+# runs a trap only after a foreground command ends but interrupts `wait` at once: a SIGTERM to the script
+# then stops the client and the server without waiting out the test.
+run_client() {
+  "$@" &
+  CLIENT_PID=$!
+  wait "$CLIENT_PID"
+  local status=$?
+  CLIENT_PID=""
+  return "$status"
+}
 
 port_accepts() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
@@ -289,7 +303,7 @@ run_wrk() {
   [ "$depth" -gt 1 ] && script=(-s "$ROOT/scripts/bench-pipeline.lua")
   local args=()
   [ "$depth" -gt 1 ] && args=(-- "$depth")
-  timeout "$limit" taskset -c "$CLIENT_CORE" wrk -t1 -c"$connections" -d"$duration" --latency \
+  run_client timeout "$limit" taskset -c "$CLIENT_CORE" wrk -t1 -c"$connections" -d"$duration" --latency \
     -H 'Connection: keep-alive' "${script[@]}" "http://$HOST:$port$path" "${args[@]}" >"$output" 2>&1
 }
 
@@ -305,6 +319,11 @@ throughput() {
   local entry test path depth connections output
   for entry in "${THROUGHPUT_TESTS[@]}"; do
     IFS=: read -r test path depth connections <<<"$entry"
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      note "$server exited during the throughput tests (see $server-server.log): the rest skipped"
+      SERVER_PID=""
+      return
+    fi
     output=$RESULTS/wrk-$server-$test.txt
     log "$server $test: warm-up $WARMUP, then $DURATION"
     run_wrk "$port" "$connections" "$WARMUP" "$path" "$depth" "$RESULTS/warmup-$server-$test.txt"
@@ -333,7 +352,7 @@ connection_test() {
   start "$server" || { note "$server did not start: connection test skipped"; return; }
   local output=$RESULTS/connections-$server.txt
   log "$server: connection test with $SCALE_CONNECTIONS connections (server pid for RSS: $MEMORY_PID)"
-  timeout 180 taskset -c "$CLIENT_CORE" dotnet "$CONNECTION_TEST_DLL" --url "http://$HOST:$port" --pid "$MEMORY_PID" \
+  run_client timeout 180 taskset -c "$CLIENT_CORE" dotnet "$CONNECTION_TEST_DLL" --url "http://$HOST:$port" --pid "$MEMORY_PID" \
     --connections "$SCALE_CONNECTIONS" --timeout-seconds 120 "${park[@]}" >"$output" 2>"$RESULTS/connections-$server.log"
   local status=$?
   [ "$status" -eq 0 ] || note "$server connection test exited with $status (see $(basename "$output"))"
