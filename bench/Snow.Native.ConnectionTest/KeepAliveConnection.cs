@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Snow.Native.ConnectionTest;
+
+/// <summary>One client connection that sends requests and reads whole responses, keeping any extra bytes.</summary>
+internal sealed class KeepAliveConnection : IDisposable
+{
+    // Every response in this test is tiny; a bigger one grows the buffer up to the limit.
+    private const int InitialBufferSize = 1024;
+    private const int MaxResponseSize = 1 << 20;
+
+    private readonly Socket _socket;
+    private byte[] _buffer = new byte[InitialBufferSize];
+    private int _buffered;
+
+    private KeepAliveConnection(Socket socket) => _socket = socket;
+
+    public static async Task<KeepAliveConnection> ConnectAsync(IPEndPoint server, CancellationToken cancellation)
+    {
+        var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(server, cancellation).ConfigureAwait(false);
+            return new KeepAliveConnection(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async Task SendAsync(ReadOnlyMemory<byte> request, CancellationToken cancellation)
+    {
+        while (!request.IsEmpty)
+        {
+            int sent = await _socket.SendAsync(request, SocketFlags.None, cancellation).ConfigureAwait(false);
+            request = request[sent..];
+        }
+    }
+
+    /// <summary>Reads one whole response; its body text when <paramref name="keepBody"/> is set.</summary>
+    /// <exception cref="IOException">The server closed the connection before the response was complete.</exception>
+    public async Task<(int Status, string? Body)> ReadResponseAsync(bool keepBody, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            if (_buffered > 0 && HttpResponseParser.TryParse(_buffer.AsSpan(0, _buffered), out ParsedResponse response))
+            {
+                string? body = keepBody ? System.Text.Encoding.ASCII.GetString(_buffer, response.BodyStart, response.BodyLength) : null;
+                _buffered -= response.TotalLength;
+                Buffer.BlockCopy(_buffer, response.TotalLength, _buffer, 0, _buffered);
+                return (response.Status, body);
+            }
+            if (_buffered == _buffer.Length)
+            {
+                if (_buffer.Length >= MaxResponseSize) throw new IOException("response larger than the test allows");
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+            int received = await _socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, cancellation).ConfigureAwait(false);
+            if (received == 0) throw new IOException("the server closed the connection");
+            _buffered += received;
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

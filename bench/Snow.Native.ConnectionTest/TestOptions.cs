@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace Snow.Native.ConnectionTest;
+
+internal sealed record TestOptions(
+    Uri Url,
+    int ServerProcessId,
+    int Connections,
+    bool Park,
+    TimeSpan Timeout,
+    int ConnectConcurrency,
+    int WarmupConnections)
+{
+    public const string Usage =
+        "usage: Snow.Native.ConnectionTest --url http://127.0.0.1:8080 --pid SERVER_PID [--connections 9000]\n" +
+        "       [--no-park] [--timeout-seconds 120] [--connect-concurrency 64] [--warmup-connections 64]";
+
+    /// <exception cref="ArgumentException">An option is unknown, missing or malformed.</exception>
+    public static TestOptions Parse(string[] args)
+    {
+        Uri? url = null;
+        int processId = 0;
+        int connections = 9000;
+        bool park = true;
+        int timeoutSeconds = 120;
+        int connectConcurrency = 64;
+        int warmupConnections = 64;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string option = args[i];
+            if (option == "--no-park")
+            {
+                park = false;
+                continue;
+            }
+            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{option} needs a value");
+            switch (option)
+            {
+                case "--url":
+                    if (!Uri.TryCreate(value, UriKind.Absolute, out url) || url.Scheme != "http") throw new ArgumentException($"bad url: {value}");
+                    break;
+                case "--pid": processId = PositiveInt(option, value); break;
+                case "--connections": connections = PositiveInt(option, value); break;
+                case "--timeout-seconds": timeoutSeconds = PositiveInt(option, value); break;
+                case "--connect-concurrency": connectConcurrency = PositiveInt(option, value); break;
+                case "--warmup-connections": warmupConnections = int.Parse(value, CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"unknown option: {option}");
+            }
+        }
+        if (url is null) throw new ArgumentException("--url is required");
+        if (processId == 0) throw new ArgumentException("--pid is required (the process that holds the connections)");
+        return new TestOptions(url, processId, connections, park, TimeSpan.FromSeconds(timeoutSeconds), connectConcurrency, warmupConnections);
+    }
+
+    private static int PositiveInt(string option, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number > 0
+            ? number
+            : throw new ArgumentException($"{option} needs a positive number, not {value}");
+}
