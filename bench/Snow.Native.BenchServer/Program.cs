@@ -50,7 +50,9 @@ var app = new SnowApp(
             return new HttpResponse(released.ToString(System.Globalization.CultureInfo.InvariantCulture), 200, "text/plain");
         }),
         new Route("^/stats/$", _ => new HttpResponse(
-            $"parked={appRef!.ParkedRequestCount} connections={appRef.ConnectionCount}", 200, "text/plain")),
+            $"parked={appRef!.ParkedRequestCount} connections={appRef.ConnectionCount} " +
+            $"allocated={GC.GetTotalAllocatedBytes()} heap={GC.GetGCMemoryInfo().HeapSizeBytes} gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}",
+            200, "text/plain")),
     ],
     new SnowOptions { Loops = loops, Poller = poller, AddServerHeader = true });
 

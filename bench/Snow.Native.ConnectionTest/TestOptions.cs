@@ -9,11 +9,13 @@ internal sealed record TestOptions(
     bool Park,
     TimeSpan Timeout,
     int ConnectConcurrency,
-    int WarmupConnections)
+    int WarmupConnections,
+    int WarmupRounds)
 {
     public const string Usage =
         "usage: Snow.Native.ConnectionTest --url http://127.0.0.1:8080 --pid SERVER_PID [--connections 9000]\n" +
-        "       [--no-park] [--timeout-seconds 120] [--connect-concurrency 64] [--warmup-connections 64]";
+        "       [--no-park] [--timeout-seconds 120] [--connect-concurrency 64] [--warmup-connections 64]\n" +
+        "       [--warmup-rounds 5]";
 
     /// <exception cref="ArgumentException">An option is unknown, missing or malformed.</exception>
     public static TestOptions Parse(string[] args)
@@ -25,6 +27,7 @@ internal sealed record TestOptions(
         int timeoutSeconds = 120;
         int connectConcurrency = 64;
         int warmupConnections = 64;
+        int warmupRounds = 5;
         for (int i = 0; i < args.Length; i++)
         {
             string option = args[i];
@@ -44,12 +47,13 @@ internal sealed record TestOptions(
                 case "--timeout-seconds": timeoutSeconds = PositiveInt(option, value); break;
                 case "--connect-concurrency": connectConcurrency = PositiveInt(option, value); break;
                 case "--warmup-connections": warmupConnections = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--warmup-rounds": warmupRounds = PositiveInt(option, value); break;
                 default: throw new ArgumentException($"unknown option: {option}");
             }
         }
         if (url is null) throw new ArgumentException("--url is required");
         if (processId == 0) throw new ArgumentException("--pid is required (the process that holds the connections)");
-        return new TestOptions(url, processId, connections, park, TimeSpan.FromSeconds(timeoutSeconds), connectConcurrency, warmupConnections);
+        return new TestOptions(url, processId, connections, park, TimeSpan.FromSeconds(timeoutSeconds), connectConcurrency, warmupConnections, warmupRounds);
     }
 
     private static int PositiveInt(string option, string value) =>

@@ -631,6 +631,8 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
             return;
         }
         TrackSendStall(progressed);
+        // Everything read has been answered and sent: the connection goes idle holding no buffer.
+        if (_output.IsEmpty && _state == State.ReadingHead && _inputStart == _inputEnd && !_parked) ReleaseInput();
         if (_output.IsEmpty && _state == State.Closing)
         {
             BeginLinger();
