@@ -58,6 +58,9 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     /// <summary>Requests parked on a future or an unfinished task now, over all loops.</summary>
     public int ParkedRequestCount => _contexts.Sum(c => c.ParkedCount);
 
+    /// <summary>Read and write buffers held by connections across all loops (an idle server holds none).</summary>
+    internal int BuffersInUse => _contexts.Sum(c => c.Pool.InUse);
+
     /// <summary>Starts listening and serving on background threads; returns once the port is bound.</summary>
     public void Start(string host = "127.0.0.1", int port = 8012)
     {

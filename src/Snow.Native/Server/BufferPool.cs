@@ -15,14 +15,21 @@ internal sealed class BufferPool(int bufferSize, int maxRetained)
 
     public int Retained => _free.Count;
 
+    /// <summary>Buffers rented and not yet given back; read from other threads by diagnostics and tests only.</summary>
+    public int InUse => Volatile.Read(ref _inUse);
+
+    private int _inUse;
+
     public byte[] Rent(int minimumSize = 0)
     {
+        _inUse++;
         if (minimumSize <= BufferSize) return _free.Count > 0 ? _free.Pop() : new byte[BufferSize];
         return ArrayPool<byte>.Shared.Rent(minimumSize);
     }
 
     public void Return(byte[] buffer)
     {
+        _inUse--;
         if (buffer.Length == BufferSize)
         {
             if (_free.Count < maxRetained) _free.Push(buffer);

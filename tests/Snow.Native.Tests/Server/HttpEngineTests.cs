@@ -333,6 +333,32 @@ public sealed class HttpEngineTests(PollerKind poller)
     }
 
     [Test]
+    public void IdleKeepAliveConnectionsHoldNoBuffer()
+    {
+        // Default timeouts: the connections stay open (idle) for the whole test.
+        using var server = new RunningServer(Routes(), poller);
+        var clients = new List<TestClient>();
+        try
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                TestClient client = server.Connect();
+                clients.Add(client);
+                client.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+                Assert.That(client.ReadResponse().Status, Is.EqualTo(200));
+            }
+            Assert.That(server.App.ConnectionCount, Is.EqualTo(50));
+            Assert.That(RunningServer.Eventually(() => server.App.BuffersInUse == 0), Is.True,
+                $"{server.App.BuffersInUse} buffers still held by 50 idle keep-alive connections");
+            Assert.That(server.App.ConnectionCount, Is.EqualTo(50), "the connections were still open when checked");
+        }
+        finally
+        {
+            foreach (TestClient client in clients) client.Dispose();
+        }
+    }
+
+    [Test]
     public void IdleKeepAliveConnectionsAreClosedAfterTheTimeout()
     {
         using TestClient client = _server.Connect();
