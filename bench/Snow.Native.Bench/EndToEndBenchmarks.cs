@@ -25,10 +25,10 @@ public class EndToEndBenchmarks
 
     public static IEnumerable<PollerKind> Pollers => PollerFactory.Available;
 
-    [ParamsSource(nameof(Pollers))]
+    [ParamsSource(nameof(Pollers), Priority = -2)]
     public PollerKind Poller { get; set; }
 
-    [Params(1, 16)]
+    [Params(1, 16, Priority = -1)]
     public int Connections { get; set; }
 
     [Params(1, 16)]
