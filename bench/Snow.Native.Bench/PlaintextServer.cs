@@ -1,0 +1,54 @@
+using System.Net;
+using Snow.Native.Polling;
+
+namespace Snow.Native.Bench;
+
+/// <summary>
+/// A <see cref="SnowApp"/> on 127.0.0.1, port 0, one loop, serving "Hello, World!" two ways: from a response built
+/// once (<see cref="CachedPath"/>) and from a response built per request (<see cref="FreshPath"/>).
+/// </summary>
+/// <remarks>
+/// A cached <see cref="HttpResponse"/> can be shared by every request, connection and loop: the server only reads
+/// it (ResponseWriter.Write reads status, content type, content, headers and cookies; HttpConnection.Respond reads
+/// its headers). The one write is the lazy creation of its empty <see cref="HttpResponse.Headers"/> collection on
+/// the first request (HttpConnection.Respond calls <c>response.Headers.Count</c>), after which it is never replaced.
+/// The application must not change a shared response once the server runs.
+/// </remarks>
+internal sealed class PlaintextServer : IDisposable
+{
+    public const string CachedPath = "/plaintext";
+    public const string FreshPath = "/plaintext/fresh";
+
+    public static readonly byte[] HelloWorld = "Hello, World!"u8.ToArray();
+
+    /// <summary>Built once, returned for every request.</summary>
+    public static readonly HttpResponse Cached = new(HelloWorld, 200, "text/plain");
+
+    public PlaintextServer(PollerKind poller)
+    {
+        App = new SnowApp(
+            [
+                new Route("^/plaintext$", static _ => Cached),
+                new Route("^/plaintext/fresh$", static _ => new HttpResponse(HelloWorld, 200, "text/plain")),
+            ],
+            new SnowOptions { Poller = poller, Loops = 1 });
+        App.Start("127.0.0.1", 0);
+    }
+
+    public SnowApp App { get; }
+
+    public IPEndPoint EndPoint => App.LocalEndPoint!;
+
+    /// <summary>The TechEmpower plaintext request (wrk's headers) for <paramref name="path"/>.</summary>
+    public static byte[] Request(string path) => Payloads.Ascii(
+        $"GET {path} HTTP/1.1\r\n" +
+        "Host: 127.0.0.1\r\n" +
+        "Accept: text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7\r\n" +
+        "Connection: keep-alive\r\n" +
+        "\r\n");
+
+    public LoopbackClient Connect(string path, int connections, int depth) =>
+        new(EndPoint, connections, Request(path), depth, HelloWorld.Length);
+
+    public void Dispose() => App.Dispose();
+}
