@@ -64,7 +64,13 @@ public sealed class HttpRequest
     public IReadOnlyDictionary<string, string> Cookies => _cookies ??= CookieParser.Parse(Headers.GetValues("Cookie"));
 
     /// <summary>Values of the named groups of the route that matched.</summary>
-    public IReadOnlyDictionary<string, string> RouteValues { get; internal set; } = EmptyRouteValues;
+    public IReadOnlyDictionary<string, string> RouteValues =>
+        _routeValues ??= MatchedRoute is { HasNamedGroups: true } route ? Router.RouteValues(route, Path) : EmptyRouteValues;
+
+    /// <summary>The route that matched; its named groups are read on first use of <see cref="RouteValues"/>.</summary>
+    internal Route? MatchedRoute { get; set; }
+
+    private IReadOnlyDictionary<string, string>? _routeValues;
 
     /// <summary>The body bytes (a copy made on first use; empty when there is no body).</summary>
     public byte[] Body => _bodyArray ??= _layout.BodyLength == 0 ? [] : Span(_layout.BodyStart, _layout.BodyLength).ToArray();
@@ -130,7 +136,8 @@ public sealed class HttpRequest
         _headers = null;
         _cookies = null;
         _bodyArray = null;
-        RouteValues = EmptyRouteValues;
+        MatchedRoute = null;
+        _routeValues = null;
         _isAborted = false;
         if (_abortedSource is not null)
         {
@@ -178,8 +185,8 @@ public sealed class HttpRequest
     {
         ReadOnlySpan<byte> raw = RawPath;
         if (raw.IsEmpty) return "/";
-        char[] scratch = new char[raw.Length + 1];
-        return RequestPathDecoder.TryDecode(raw, scratch, out int written) ? new string(scratch, 0, written) : Encoding.ASCII.GetString(raw);
+        Span<char> scratch = raw.Length < 512 ? stackalloc char[raw.Length + 1] : new char[raw.Length + 1];
+        return RequestPathDecoder.TryDecode(raw, scratch, out int written) ? new string(scratch[..written]) : Encoding.ASCII.GetString(raw);
     }
 
     private static Encoding CharsetOf(string? contentType)

@@ -138,6 +138,17 @@ public sealed class EventLoop : IDisposable
         return _timers.Add(ClockMilliseconds() + delayMilliseconds + 1, callback, state);
     }
 
+    /// <summary>
+    /// Schedules a timer of this loop that already fired or was cancelled to fire again after <paramref name="delay"/>,
+    /// with its callback and state, reusing the object (a periodic timer allocates nothing). Loop thread only.
+    /// </summary>
+    public void Reschedule(LoopTimer timer, TimeSpan delay)
+    {
+        ArgumentNullException.ThrowIfNull(timer);
+        long delayMilliseconds = Math.Max(0, (long)Math.Ceiling(delay.TotalMilliseconds));
+        _timers.Readd(timer, ClockMilliseconds() + delayMilliseconds + 1);
+    }
+
     /// <summary>Cancels a pending timer; false if it already fired or was cancelled. Loop thread only.</summary>
     public bool Cancel(LoopTimer timer) => _timers.Remove(timer);
 

@@ -12,9 +12,9 @@ public sealed class LoopTimer
     }
 
     /// <summary>When it fires, on the loop's millisecond clock.</summary>
-    public long DueMilliseconds { get; }
+    public long DueMilliseconds { get; internal set; }
 
-    internal long Sequence { get; }
+    internal long Sequence { get; set; }
 
     internal Action<object?> Callback { get; }
 
@@ -40,12 +40,26 @@ internal sealed class TimerHeap
     public LoopTimer Add(long dueMilliseconds, Action<object?> callback, object? state)
     {
         var timer = new LoopTimer(dueMilliseconds, _nextSequence++, callback, state);
+        Insert(timer);
+        return timer;
+    }
+
+    private void Insert(LoopTimer timer)
+    {
         if (Count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
         _items[Count] = timer;
         timer.HeapIndex = Count;
         Count++;
         SiftUp(timer.HeapIndex);
-        return timer;
+    }
+
+    /// <summary>Schedules a timer that fired or was cancelled once more, without allocating a new one.</summary>
+    public void Readd(LoopTimer timer, long dueMilliseconds)
+    {
+        if (timer.IsPending) throw new InvalidOperationException("The timer is still pending.");
+        timer.DueMilliseconds = dueMilliseconds;
+        timer.Sequence = _nextSequence++;
+        Insert(timer);
     }
 
     public bool Remove(LoopTimer timer)

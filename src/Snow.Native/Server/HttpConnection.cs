@@ -54,6 +54,9 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
     private Action? _onAsyncCompleted;
     private bool _parked;
 
+    // Responses are only read by the server, so one instance serves every unmatched request.
+    private static readonly HttpResponse NotFound = new HttpNotFound();
+
     public HttpConnection(LoopContext context, int fd)
     {
         _context = context;
@@ -382,15 +385,10 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
                 notAllowed.Headers.Add("Allow", match.AllowedMethods!);
                 return notAllowed;
             }
-            return new HttpNotFound();
+            return NotFound;
         }
         Route route = match.Route;
-        if (route.HasNamedGroups)
-        {
-            string decoded = new(path[..pathLength]);
-            request.Path = decoded;
-            request.RouteValues = Router.RouteValues(route, decoded);
-        }
+        request.MatchedRoute = route;
 
         try
         {
@@ -580,7 +578,7 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
         bool head = _head.IsHead;
         bool http10KeepAlive = _keepAlive && !_head.Layout.IsHttp11;
         if (_peerClosed) _keepAlive = false;
-        if (response.Headers.Count > 0 && string.Equals(response.Headers["Connection"], "close", StringComparison.OrdinalIgnoreCase))
+        if (response.HasHeaders && string.Equals(response.Headers["Connection"], "close", StringComparison.OrdinalIgnoreCase))
         {
             _keepAlive = false;
         }

@@ -77,12 +77,15 @@ internal sealed class LoopContext
 
     public void Unparked() => Interlocked.Decrement(ref _parkedCount);
 
-    public void StartHeartbeat() => _heartbeat = Loop.Schedule(TimeSpan.FromSeconds(1), static state => ((LoopContext)state!).Heartbeat(), this);
+    public void StartHeartbeat() => _heartbeat = Loop.Schedule(HeartbeatInterval, static state => ((LoopContext)state!).Heartbeat(), this);
+
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Closes every connection (parked requests are aborted) and stops the heartbeat.</summary>
     public void CloseAll()
     {
         if (_heartbeat is not null) Loop.Cancel(_heartbeat);
+        _heartbeat = null;
         for (int i = _connections.Count - 1; i >= 0; i--)
         {
             if (i < _connections.Count) _connections[i].Close();
@@ -99,7 +102,7 @@ internal sealed class LoopContext
             HttpConnection connection = _connections[i];
             if (connection.Deadline != 0 && now >= connection.Deadline) connection.OnDeadline();
         }
-        StartHeartbeat();
+        if (_heartbeat is { IsPending: false }) Loop.Reschedule(_heartbeat, HeartbeatInterval);
     }
 }
 
