@@ -11,6 +11,7 @@
 #   CONNECTIONS="64 256"           wrk connection counts
 #   SCALE_CONNECTIONS=9000         connections (and parked requests) in the connection test
 #   SERVERS="snow kestrel nginx"   which servers to run
+#   TESTS="throughput connections" which parts to run (wrk runs; the connection test)
 #   SNOW_POLLER=epoll              Snow's poller (select cannot hold the connection test's fds)
 #   SNOW_PORT=8081 KESTREL_PORT=8082 NGINX_PORT=8083
 #   DOTNET_GC_MODE=server          server|workstation: the GC both .NET servers run under
@@ -27,6 +28,7 @@ WARMUP=${WARMUP:-3s}
 CONNECTIONS=${CONNECTIONS:-"64 256"}
 SCALE_CONNECTIONS=${SCALE_CONNECTIONS:-9000}
 SERVERS=${SERVERS:-"snow kestrel nginx"}
+TESTS=${TESTS:-"throughput connections"}
 SNOW_POLLER=${SNOW_POLLER:-epoll}
 SNOW_PORT=${SNOW_PORT:-8081}
 KESTREL_PORT=${KESTREL_PORT:-8082}
@@ -411,7 +413,7 @@ print_table() {
   echo "dotnet: $(dotnet --version 2>/dev/null)"
   echo "open-file limit (soft/hard): $(ulimit -Sn)/$(ulimit -Hn)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS SCALE_CONNECTIONS=$SCALE_CONNECTIONS SERVERS=$SERVERS"
+  echo "DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS SCALE_CONNECTIONS=$SCALE_CONNECTIONS SERVERS=$SERVERS TESTS=$TESTS"
 } >"$RESULTS/environment.txt"
 
 [ "$(nproc)" -ge 2 ] || die "needs at least 2 cores (one for the server, one for the client)"
@@ -425,12 +427,16 @@ echo "wrk: $(wrk -v 2>&1 | head -n 1)" >>"$RESULTS/environment.txt"
 [ -n "$(nginx_binary)" ] && echo "nginx: $($(nginx_binary) -v 2>&1)" >>"$RESULTS/environment.txt"
 build_all
 
-for server in snow kestrel nginx; do
-  [[ " $SERVERS " == *" $server "* ]] && [ -n "${AVAILABLE[$server]:-}" ] && throughput "$server"
-done
-for server in snow kestrel nginx; do
-  [[ " $SERVERS " == *" $server "* ]] && [ -n "${AVAILABLE[$server]:-}" ] && connection_test "$server"
-done
+if [[ " $TESTS " == *" throughput "* ]]; then
+  for server in snow kestrel nginx; do
+    [[ " $SERVERS " == *" $server "* ]] && [ -n "${AVAILABLE[$server]:-}" ] && throughput "$server"
+  done
+fi
+if [[ " $TESTS " == *" connections "* ]]; then
+  for server in snow kestrel nginx; do
+    [[ " $SERVERS " == *" $server "* ]] && [ -n "${AVAILABLE[$server]:-}" ] && connection_test "$server"
+  done
+fi
 
 echo
 print_table

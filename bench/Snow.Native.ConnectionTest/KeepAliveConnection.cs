@@ -64,5 +64,51 @@ internal sealed class KeepAliveConnection : IDisposable
         }
     }
 
+    /// <summary>The descriptor, for a client-side readiness loop.</summary>
+    public int Descriptor => (int)_socket.Handle;
+
+    /// <summary>Switches to non-blocking reads for <see cref="TryReadAvailable"/>; no async read may be pending.</summary>
+    public void MakeNonBlocking() => _socket.Blocking = false;
+
+    /// <summary>
+    /// Reads whatever has arrived without blocking. True with the response (or <paramref name="error"/>) once one is
+    /// complete or the connection failed; false while more bytes are needed.
+    /// </summary>
+    public bool TryReadAvailable(out int status, out string? body, out Exception? error)
+    {
+        status = -1;
+        body = null;
+        error = null;
+        try
+        {
+            while (true)
+            {
+                if (_buffered > 0 && HttpResponseParser.TryParse(_buffer.AsSpan(0, _buffered), out ParsedResponse response))
+                {
+                    status = response.Status;
+                    body = System.Text.Encoding.ASCII.GetString(_buffer, response.BodyStart, response.BodyLength);
+                    _buffered -= response.TotalLength;
+                    Buffer.BlockCopy(_buffer, response.TotalLength, _buffer, 0, _buffered);
+                    return true;
+                }
+                if (_buffered == _buffer.Length)
+                {
+                    if (_buffer.Length >= MaxResponseSize) throw new IOException("response larger than the test allows");
+                    Array.Resize(ref _buffer, _buffer.Length * 2);
+                }
+                int received = _socket.Receive(_buffer.AsSpan(_buffered), SocketFlags.None, out SocketError socketError);
+                if (socketError == SocketError.WouldBlock) return false;
+                if (socketError != SocketError.Success) throw new SocketException((int)socketError);
+                if (received == 0) throw new IOException("the server closed the connection");
+                _buffered += received;
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or FormatException)
+        {
+            error = e;
+            return true;
+        }
+    }
+
     public void Dispose() => _socket.Dispose();
 }
