@@ -12,7 +12,7 @@ internal static class RequestPathDecoder
     /// <summary>
     /// Decodes <paramref name="rawPath"/> (the path only, no query) into <paramref name="destination"/>.
     /// <list type="bullet">
-    /// <item>%XX sequences are decoded, and the bytes read as UTF-8; an invalid escape, a decoded NUL, invalid or
+    /// <item>%XX sequences are decoded, and the bytes read as UTF-8; an invalid escape, a decoded control character (0x00-0x1F, 0x7F), invalid or
     /// overlong UTF-8, or a raw non-ASCII byte gives false (answer 400).</item>
     /// <item>"%2F" stays as written, so that a decoded '/' cannot create a new path segment.</item>
     /// <item>Dot segments are removed as in RFC 3986 5.2.4 (also when written as %2E); ".." never climbs above the root.</item>
@@ -59,7 +59,9 @@ internal static class RequestPathDecoder
                 break;
             }
 
-            if (!TryDecodeEscape(rawPath, read, out byte first) || first == 0)
+            // A decoded control character (NUL, CR, LF, ...) has no business in a path and would let "/a/%0A"
+            // match a route anchored with '$', which also matches before a final newline.
+            if (!TryDecodeEscape(rawPath, read, out byte first) || first < 0x20 || first == 0x7F)
             {
                 return false;
             }

@@ -78,6 +78,21 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
 
     public void OnReady(PollEvents events)
     {
+        try
+        {
+            HandleReadiness(events);
+        }
+        catch (Exception e)
+        {
+            // A server bug, not a handler's (those are answered with 500 where they are called): the connection's
+            // state can no longer be trusted, so it is closed rather than left to its timeout.
+            _context.Logger.LogError(e, "Connection failed unexpectedly; closing it");
+            Close();
+        }
+    }
+
+    private void HandleReadiness(PollEvents events)
+    {
         if (_state == State.Closed) return;
         if ((events & PollEvents.Writable) != 0)
         {
@@ -342,7 +357,7 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
         Deadline = 0;
 
         HttpResponse? response = RouteAndInvoke(out bool pending);
-        if (_state == State.Closed) return;
+        if (_state is State.Closed or State.Closing) return; // closed, or rejected before a handler ran (a 400 is queued)
         if (pending)
         {
             // Parked: keep a private copy of the request and give the shared buffer back if nothing follows it.

@@ -149,6 +149,14 @@ public sealed class HttpEngineTests(PollerKind poller)
     }
 
     [Test]
+    public void AnEncodedNewlineInThePathGets400RatherThanMatchingAnAnchoredRoute()
+    {
+        using TestClient client = _server.Connect();
+        client.Send("GET /hello%0A HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(client.ReadResponse().Status, Is.EqualTo(400));
+    }
+
+    [Test]
     public void UnknownPathsGet404AndTheConnectionStaysUsable()
     {
         using TestClient client = _server.Connect();
