@@ -61,6 +61,9 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     /// <summary>Read and write buffers held by connections across all loops (an idle server holds none).</summary>
     internal int BuffersInUse => _contexts.Sum(c => c.Pool.InUse);
 
+    /// <summary>Open connections on each loop.</summary>
+    internal int[] ConnectionsPerLoop => _contexts.Select(c => c.ConnectionCount).ToArray();
+
     /// <summary>Starts listening and serving on background threads; returns once the port is bound.</summary>
     public void Start(string host = "127.0.0.1", int port = 8012)
     {
@@ -71,7 +74,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
             IPEndPoint endPoint = ResolveEndPoint(host, port);
             PollerKind kind = PollerFactory.Resolve(Options.Poller);
             int loopCount = Options.EffectiveLoops;
-            bool reusePort = loopCount > 1 && SysConst.ReusePortBalances;
+            bool reusePort = loopCount > 1 && SysConst.ReusePortBalances && Options.ReusePortWhereBalanced;
             Libc.RaiseOpenFileLimit();
 
             var gate = new ConnectionGate(Options.MaxConnections);

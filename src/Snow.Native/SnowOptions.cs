@@ -60,6 +60,10 @@ public sealed class SnowOptions
     /// <summary>Where the server logs handler failures, rejected requests and accept trouble.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>Where the kernel balances SO_REUSEPORT (Linux), each loop gets a listener of its own; false makes
+    /// one listener hand accepted sockets to the loops, as on other systems (tests use it to cover that path).</summary>
+    internal bool ReusePortWhereBalanced { get; set; } = true;
+
     internal int EffectiveLoops => Loops > 0 ? Loops : Environment.ProcessorCount;
 
     internal void Validate()
