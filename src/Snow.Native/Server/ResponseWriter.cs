@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Snow.Native.Http;
 
@@ -7,6 +8,7 @@ namespace Snow.Native.Server;
 /// <summary>
 /// Serializes responses: status line with reason phrase, Server, Date, Content-Type, Content-Length, Connection,
 /// the handler's headers and cookies, then the content, all into the connection's output buffer in one pass.
+/// Streamed responses get their head here too, framed with Transfer-Encoding: chunked instead of a length.
 /// Nothing here allocates for a response without extra headers or cookies.
 /// </summary>
 internal static class ResponseWriter
@@ -36,6 +38,80 @@ internal static class ResponseWriter
         Span<byte> span = output.GetSpan(pool, size);
         int at = 0;
 
+        PutHeadStart(span, ref at, statusLine, addServerHeader, date, contentType);
+        if (!noContent)
+        {
+            Put(span, ref at, "Content-Length: "u8);
+            Utf8Formatter.TryFormat(contentLength, span[at..], out int digits);
+            at += digits;
+            Put(span, ref at, "\r\n"u8);
+        }
+        PutHeadEnd(span, ref at, response, keepAlive, http10KeepAlive);
+        if (sendBody)
+        {
+            if (response.Text is string text) at += Encoding.UTF8.GetBytes(text, span[at..]);
+            else Put(span, ref at, response.Bytes.Span);
+        }
+        output.Advance(at);
+    }
+
+    /// <summary>
+    /// The head of a streamed response: as for <see cref="Write"/>, with <c>Transfer-Encoding: chunked</c> in place of
+    /// Content-Length when <paramref name="chunked"/>, and no framing header at all otherwise (a close-delimited
+    /// HTTP/1.0 body, or a status without content). The body follows later, written by the connection.
+    /// </summary>
+    public static void WriteStreamingHead(
+        ref OutputBuffer output,
+        BufferPool pool,
+        HttpResponse response,
+        bool chunked,
+        bool keepAlive,
+        bool http10KeepAlive,
+        bool addServerHeader,
+        DateHeader date)
+    {
+        int status = response.StatusCode;
+        string? contentType = HttpStatus.HasNoContent(status) ? null : response.ContentType;
+        ReadOnlySpan<byte> statusLine = HttpStatus.StatusLine(status);
+        ReadOnlySpan<byte> transferEncoding = "Transfer-Encoding: chunked\r\n"u8;
+        int size = statusLine.Length + ServerLine.Length + 64 /* Date */ + transferEncoding.Length + 32 /* Connection */
+            + (string.IsNullOrEmpty(contentType) ? 0 : 16 + contentType.Length)
+            + ExtraHeadersSize(response) + 2;
+        Span<byte> span = output.GetSpan(pool, size);
+        int at = 0;
+        PutHeadStart(span, ref at, statusLine, addServerHeader, date, contentType);
+        if (chunked) Put(span, ref at, transferEncoding);
+        PutHeadEnd(span, ref at, response, keepAlive, http10KeepAlive);
+        output.Advance(at);
+    }
+
+    /// <summary>Writes the last chunk of a chunked body (no trailers).</summary>
+    public static void WriteLastChunk(ref OutputBuffer output, BufferPool pool)
+    {
+        ReadOnlySpan<byte> last = "0\r\n\r\n"u8;
+        last.CopyTo(output.GetSpan(pool, last.Length));
+        output.Advance(last.Length);
+    }
+
+    /// <summary>The small plain-text answer to a request the server rejects (400, 408, 413, 431, ...), then close.</summary>
+    public static void WriteError(ref OutputBuffer output, BufferPool pool, int status, string reason, bool addServerHeader, DateHeader date, string? allow = null)
+    {
+        var response = new HttpResponse(reason + "\n", status, "text/plain; charset=utf-8");
+        if (allow is not null) response.Headers.Add("Allow", allow);
+        Write(ref output, pool, response, keepAlive: false, http10KeepAlive: false, headRequest: false, addServerHeader, date);
+    }
+
+    public static void WriteContinue(ref OutputBuffer output, BufferPool pool)
+    {
+        ReadOnlySpan<byte> line = "HTTP/1.1 100 Continue\r\n\r\n"u8;
+        line.CopyTo(output.GetSpan(pool, line.Length));
+        output.Advance(line.Length);
+    }
+
+    /// <summary>Status line, Server, Date and Content-Type: what every head starts with, before its framing header.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PutHeadStart(Span<byte> span, ref int at, ReadOnlySpan<byte> statusLine, bool addServerHeader, DateHeader date, string? contentType)
+    {
         Put(span, ref at, statusLine);
         if (addServerHeader) Put(span, ref at, ServerLine);
         Put(span, ref at, date.Current);
@@ -45,13 +121,12 @@ internal static class ResponseWriter
             at += Encoding.Latin1.GetBytes(contentType, span[at..]);
             Put(span, ref at, "\r\n"u8);
         }
-        if (!noContent)
-        {
-            Put(span, ref at, "Content-Length: "u8);
-            Utf8Formatter.TryFormat(contentLength, span[at..], out int digits);
-            at += digits;
-            Put(span, ref at, "\r\n"u8);
-        }
+    }
+
+    /// <summary>Connection, the handler's headers and cookies, and the blank line that ends the head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PutHeadEnd(Span<byte> span, ref int at, HttpResponse response, bool keepAlive, bool http10KeepAlive)
+    {
         if (!keepAlive) Put(span, ref at, "Connection: close\r\n"u8);
         else if (http10KeepAlive) Put(span, ref at, "Connection: keep-alive\r\n"u8);
         if (response.HasHeaders)
@@ -74,27 +149,6 @@ internal static class ResponseWriter
             }
         }
         Put(span, ref at, "\r\n"u8);
-        if (sendBody)
-        {
-            if (response.Text is string text) at += Encoding.UTF8.GetBytes(text, span[at..]);
-            else Put(span, ref at, response.Bytes.Span);
-        }
-        output.Advance(at);
-    }
-
-    /// <summary>The small plain-text answer to a request the server rejects (400, 408, 413, 431, ...), then close.</summary>
-    public static void WriteError(ref OutputBuffer output, BufferPool pool, int status, string reason, bool addServerHeader, DateHeader date, string? allow = null)
-    {
-        var response = new HttpResponse(reason + "\n", status, "text/plain; charset=utf-8");
-        if (allow is not null) response.Headers.Add("Allow", allow);
-        Write(ref output, pool, response, keepAlive: false, http10KeepAlive: false, headRequest: false, addServerHeader, date);
-    }
-
-    public static void WriteContinue(ref OutputBuffer output, BufferPool pool)
-    {
-        ReadOnlySpan<byte> line = "HTTP/1.1 100 Continue\r\n\r\n"u8;
-        line.CopyTo(output.GetSpan(pool, line.Length));
-        output.Advance(line.Length);
     }
 
     private static int ExtraHeadersSize(HttpResponse response)
