@@ -271,6 +271,19 @@ public sealed class StreamingResponse : HttpResponse
         waiter?.TrySetResult(true);
     }
 
+    /// <summary>The request it was returned for is gone: abort it, unless another request has it.</summary>
+    internal void AbortUnclaimed()
+    {
+        TaskCompletionSource<bool>? waiter;
+        lock (_gate)
+        {
+            if (_claimed || _isAborted) return;
+            _claimed = true;
+            waiter = AbortLocked();
+        }
+        OnAborted(waiter);
+    }
+
     /// <summary>The connection closed before the response was finished.</summary>
     internal void Abort()
     {

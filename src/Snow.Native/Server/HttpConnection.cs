@@ -524,7 +524,11 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter, IStream
 
     private void ResumeAsync()
     {
-        if (_state != State.Handling) return;
+        if (_state != State.Handling)
+        {
+            AbandonAsyncResult();
+            return;
+        }
         HttpResponse response;
         try
         {
@@ -568,13 +572,26 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter, IStream
             _parkedOn = null;
         }
         DropIterator();
-        _pendingTask = null;
-        _pendingValueTask = default;
+        // A pending task is kept: ResumeAsync still runs when it completes, and abandons its result.
         if (_parked)
         {
             _parked = false;
             _context.Unparked();
         }
+    }
+
+    /// <summary>
+    /// An async handler finished after its client left: a streamed response it returned has no one to stream to,
+    /// so it is aborted (its producer learns of it from IsAborted) instead of taking writes for ever.
+    /// </summary>
+    private void AbandonAsyncResult()
+    {
+        HttpResponse? response = null;
+        if (_pendingTask is { IsCompletedSuccessfully: true } task) response = task.Result;
+        else if (_pendingValueTask.IsCompletedSuccessfully) response = _pendingValueTask.Result;
+        _pendingTask = null;
+        _pendingValueTask = default;
+        (response as StreamingResponse)?.AbortUnclaimed();
     }
 
     private HttpResponse HandlerFailed(Route? route, Exception e)

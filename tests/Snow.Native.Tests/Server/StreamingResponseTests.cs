@@ -20,6 +20,7 @@ public sealed class StreamingResponseTests(PollerKind poller)
     private CapturingLoggerFactory _logs = null!;
     private BlockingCollection<(StreamingResponse Response, CancellationToken RequestAborted)> _held = null!;
     private StreamingResponse _shared = null!;
+    private Future _late = null!;
     private int _helloCount;
 
     private Route[] Routes() =>
@@ -49,12 +50,22 @@ public sealed class StreamingResponseTests(PollerKind poller)
             return response;
         }),
         ("^/stream/shared$", (HttpRequest r) => _shared),
+        new Route("^/stream/late$", ReturnAfterTheLateFuture),
         // Every handler kind may return one; a thread-pool producer writes it.
         ("^/stream/plain/(?<n>[0-9]+)$", (HttpRequest r) => Produce(int.Parse(r.RouteValues["n"]))),
         ("^/stream/iterator/(?<n>[0-9]+)$", ProduceAfterAFuture),
         ("^/stream/valuetask/(?<n>[0-9]+)$", ProduceAsync),
         ("^/stream/task/(?<n>[0-9]+)$", (HttpRequest r) => Task.FromResult<HttpResponse>(Produce(int.Parse(r.RouteValues["n"])))),
     ];
+
+    /// <summary>Returns a streamed response once the test completes <see cref="_late"/>.</summary>
+    private async Task<HttpResponse> ReturnAfterTheLateFuture(HttpRequest r)
+    {
+        await _late;
+        var response = new StreamingResponse();
+        _held.Add((response, r.Aborted));
+        return response;
+    }
 
     private static IEnumerable<Step> ProduceAfterAFuture(HttpRequest r)
     {
@@ -93,6 +104,7 @@ public sealed class StreamingResponseTests(PollerKind poller)
     {
         _held = new();
         _shared = new StreamingResponse(200, "text/plain");
+        _late = new Future();
         _helloCount = 0;
         _logs = new CapturingLoggerFactory();
         _server = new RunningServer(Routes(), poller, options =>
@@ -291,6 +303,20 @@ public sealed class StreamingResponseTests(PollerKind poller)
         });
         Assert.That(RunningServer.Eventually(() => _server.App.ConnectionCount == 0), Is.True,
             $"{_server.App.ConnectionCount} connection(s) left behind");
+    }
+
+    [Test]
+    public void AStreamedResponseReturnedAfterTheClientLeftIsAborted()
+    {
+        var client = _server.Connect();
+        client.Send("GET /stream/late HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(RunningServer.Eventually(() => _server.App.ParkedRequestCount == 1), Is.True);
+        client.Dispose();
+        Assert.That(RunningServer.Eventually(() => _server.App.ConnectionCount == 0), Is.True);
+        _late.SetResult();
+        StreamingResponse response = TakeHeld().Response;
+        Assert.That(RunningServer.Eventually(() => response.IsAborted), Is.True, "no one will ever read it");
+        Assert.That(response.Write("lost"), Is.False);
     }
 
     [Test]
