@@ -159,7 +159,10 @@ public sealed class StreamingResponse : HttpResponse
     /// <summary>
     /// Completes with true once the bytes queued for the client are below <see cref="SnowOptions.MaxResponseBufferBytes"/>
     /// (at once if they already are, or once the response is completed), or with false once the response is aborted.
-    /// Continuations do not run on the loop thread unless the caller's context is the loop's.
+    /// Continuations do not run on the loop thread unless the caller's context is the loop's. Before the handler has
+    /// returned the response nothing can be sent: it completes at once while less than 64 KiB is queued, and
+    /// otherwise waits for the server to take the response. A cancelled <paramref name="cancellationToken"/> ends the
+    /// wait with an <see cref="OperationCanceledException"/>.
     /// </summary>
     public ValueTask<bool> WaitForDrainAsync(CancellationToken cancellationToken = default)
     {
