@@ -335,14 +335,14 @@ public sealed class StreamingResponseTests(PollerKind poller)
             Assert.That(response.Write(piece), Is.True);
             written++;
             Task<bool> drained = response.WaitForDrainAsync().AsTask();
-            if (!drained.Wait(TimeSpan.FromMilliseconds(500)))
+            if (!drained.Wait(TimeSpan.FromSeconds(1)))
             {
                 blocked = drained;
                 break;
             }
         }
         Assert.That(blocked, Is.Not.Null, $"WaitForDrainAsync never waited ({written} pieces queued for a client that reads nothing)");
-        Assert.That(blocked!.Wait(TimeSpan.FromMilliseconds(300)), Is.False, "it waits as long as the client does not read");
+        Assert.That(blocked!.Wait(TimeSpan.FromMilliseconds(500)), Is.False, "it waits as long as the client does not read");
         Assert.That(response.IsAborted, Is.False);
 
         // The client reads now: the wait ends, and everything arrives.
