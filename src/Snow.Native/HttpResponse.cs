@@ -5,7 +5,8 @@ namespace Snow.Native;
 
 /// <summary>
 /// What a handler answers: a status, content (text or bytes), a content type, headers and cookies. The server adds
-/// the framing (Content-Length), Date, Server and Connection headers itself.
+/// the framing (Content-Length), Date, Server and Connection headers itself. For a body written piece by piece
+/// after the handler returns, see <see cref="StreamingResponse"/>.
 /// </summary>
 public class HttpResponse
 {
@@ -79,6 +80,7 @@ public class HttpResponse
     public void SetContent(string content)
     {
         ArgumentNullException.ThrowIfNull(content);
+        ThrowIfStreaming();
         Text = content;
         Bytes = default;
     }
@@ -86,6 +88,7 @@ public class HttpResponse
     /// <summary>Replaces the content with bytes.</summary>
     public void SetContent(ReadOnlyMemory<byte> content)
     {
+        ThrowIfStreaming();
         Text = null;
         Bytes = content;
     }
@@ -104,6 +107,14 @@ public class HttpResponse
         var cookie = new ResponseCookie(name, "") { Path = path, MaxAge = TimeSpan.Zero, Expires = DateTimeOffset.UnixEpoch };
         Cookies.Add(cookie);
         return cookie;
+    }
+
+    private void ThrowIfStreaming()
+    {
+        if (this is StreamingResponse)
+        {
+            throw new InvalidOperationException("A StreamingResponse has no content to set: write its body with Write.");
+        }
     }
 
     /// <summary>The content length in bytes.</summary>

@@ -41,7 +41,9 @@ public sealed class SnowOptions
     public int? MaxConnections { get; set; }
 
     /// <summary>Per connection: once this many response bytes wait to be sent, the server stops reading and
-    /// processing that connection's requests until the client catches up. Bounds memory for slow readers.</summary>
+    /// processing that connection's requests until the client catches up. Bounds memory for slow readers.
+    /// <see cref="StreamingResponse.WaitForDrainAsync"/> waits for the queue to fall below it, and a streamed
+    /// response that queues more than <see cref="StreamingResponse.HardLimitFactor"/> times it is aborted.</summary>
     public int MaxResponseBufferBytes { get; set; } = 64 * 1024;
 
     /// <summary>At most this many connections are accepted per wake-up of a listener, so one busy listener cannot

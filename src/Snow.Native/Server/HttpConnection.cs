@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Snow.Native.Http;
 using Snow.Native.Interop;
@@ -10,15 +11,18 @@ namespace Snow.Native.Server;
 /// One client connection: reads into a pooled buffer, parses requests back to back (pipelining), runs their
 /// handlers, and sends every response that is ready after one read in one send. A handler that does not answer at
 /// once parks the connection: its request is copied out of the shared buffer, the buffer goes back to the pool,
-/// and nothing runs until the future or task completes. Level-triggered readiness throughout.
+/// and nothing runs until the future or task completes. A <see cref="StreamingResponse"/> keeps the connection in
+/// <see cref="State.Streaming"/> from its head to its last chunk: its writes are pumped in from other threads through
+/// the loop, and no further request is answered until it is complete. Level-triggered readiness throughout.
 /// </summary>
-internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
+internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter, IStreamOwner
 {
     private enum State
     {
         ReadingHead,
         ReadingBody,
         Handling,
+        Streaming,
         Closing,
         Lingering,
         Closed,
@@ -53,6 +57,8 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
     private Task<HttpResponse>? _pendingTask;
     private Action? _onAsyncCompleted;
     private bool _parked;
+
+    private StreamingResponse? _stream;
 
     // Responses are only read by the server, so one instance serves every unmatched request.
     private static readonly HttpResponse NotFound = new HttpNotFound();
@@ -138,6 +144,13 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
     public void OnFutureReady(Future future) =>
         _context.Loop.Post(static state => ((HttpConnection)state!).ResumeParked(), this);
 
+    public void Schedule(StreamingResponse response) =>
+        _context.Loop.Post(static state =>
+        {
+            var stream = (StreamingResponse)state!;
+            ((HttpConnection)stream.Owner!).PumpStream(stream);
+        }, response);
+
     public void Close()
     {
         if (_state == State.Closed) return;
@@ -145,6 +158,7 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
         _state = State.Closed;
         Deadline = 0;
         if (previous == State.Handling) AbortHandling();
+        else if (previous == State.Streaming) AbortStream();
         try
         {
             _context.Loop.Unregister(_fd, _token);
@@ -166,7 +180,7 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
             Discard();
             return;
         }
-        bool wantsInput = _state is State.ReadingHead or State.ReadingBody or State.Handling;
+        bool wantsInput = _state is State.ReadingHead or State.ReadingBody or State.Handling or State.Streaming;
         if (!wantsInput) return;
 
         // One read per wake-up; level-triggered readiness brings us back if more is waiting.
@@ -175,9 +189,9 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
         if (read == 0)
         {
             _peerClosed = true;
-            if (_state == State.Handling)
+            if (_state is State.Handling or State.Streaming)
             {
-                Close(); // the client left while its request was parked
+                Close(); // the client left while its request was parked or its response streamed
                 return;
             }
         }
@@ -525,7 +539,11 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
 
     private void ResumeAsync()
     {
-        if (_state != State.Handling) return;
+        if (_state != State.Handling)
+        {
+            AbandonAsyncResult();
+            return;
+        }
         HttpResponse response;
         try
         {
@@ -569,13 +587,26 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
             _parkedOn = null;
         }
         DropIterator();
-        _pendingTask = null;
-        _pendingValueTask = default;
+        // A pending task is kept: ResumeAsync still runs when it completes, and abandons its result.
         if (_parked)
         {
             _parked = false;
             _context.Unparked();
         }
+    }
+
+    /// <summary>
+    /// An async handler finished after its client left: a streamed response it returned has no one to stream to,
+    /// so it is aborted (its producer learns of it from IsAborted) instead of taking writes for ever.
+    /// </summary>
+    private void AbandonAsyncResult()
+    {
+        HttpResponse? response = null;
+        if (_pendingTask is { IsCompletedSuccessfully: true } task) response = task.Result;
+        else if (_pendingValueTask.IsCompletedSuccessfully) response = _pendingValueTask.Result;
+        _pendingTask = null;
+        _pendingValueTask = default;
+        (response as StreamingResponse)?.AbortUnclaimed();
     }
 
     private HttpResponse HandlerFailed(Route? route, Exception e)
@@ -597,9 +628,21 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
         {
             _keepAlive = false;
         }
+        if (response is StreamingResponse stream)
+        {
+            BeginStream(stream, head, http10KeepAlive);
+            return;
+        }
         ResponseWriter.Write(ref _output, _context.Pool, response, _keepAlive, http10KeepAlive, head,
             _context.Options.AddServerHeader, _context.Date);
         _request.Reset();
+        ReadyForNext();
+    }
+
+    /// <summary>After a response: wait for the next request, or close once the response is out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReadyForNext()
+    {
         if (!_keepAlive)
         {
             _state = State.Closing;
@@ -610,6 +653,81 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
         Deadline = _context.Loop.NowMilliseconds + Milliseconds(_inputStart == _inputEnd
             ? _context.Options.KeepAliveTimeout
             : _context.Options.RequestHeadersTimeout);
+    }
+
+    /// <summary>
+    /// Sends the head of a streamed response and hands the response the connection: HTTP/1.1 gets a chunked body,
+    /// HTTP/1.0 one that ends with the connection, HEAD (and a status without content) none. Unless it is complete
+    /// already, the request is detached from the read buffer (the producer may read it until it completes) and the
+    /// connection waits in <see cref="State.Streaming"/>.
+    /// </summary>
+    private void BeginStream(StreamingResponse stream, bool head, bool http10KeepAlive)
+    {
+        if (!stream.TryClaim())
+        {
+            Respond(HandlerFailed(_request.MatchedRoute, new InvalidOperationException(
+                "This StreamingResponse was returned for another request already: make one per request.")));
+            return;
+        }
+        bool noContent = HttpStatus.HasNoContent(stream.StatusCode);
+        bool http11 = _head.Layout.IsHttp11;
+        if (!http11 && !noContent) _keepAlive = false; // no chunked coding in HTTP/1.0: the close ends the body
+        StreamFraming framing = head || noContent ? StreamFraming.None
+            : http11 ? StreamFraming.Chunked
+            : StreamFraming.CloseDelimited;
+        ResponseWriter.WriteStreamingHead(ref _output, _context.Pool, stream, chunked: http11 && !noContent,
+            _keepAlive, http10KeepAlive, _context.Options.AddServerHeader, _context.Date);
+        _stream = stream;
+        if (stream.Attach(this, framing, _context.Options.MaxResponseBufferBytes, ref _output, _context.Pool))
+        {
+            EndStream(); // completed before the handler returned it: all of it goes out now
+            return;
+        }
+        _request.Detach();
+        if (_inputStart == _inputEnd) ReleaseInput();
+        _state = State.Streaming;
+        Deadline = 0;
+    }
+
+    /// <summary>Posted by <see cref="Schedule"/>: moves what the producer wrote into the output and sends it.</summary>
+    private void PumpStream(StreamingResponse stream)
+    {
+        if (_state != State.Streaming || !ReferenceEquals(_stream, stream)) return;
+        switch (stream.Pump(ref _output, _context.Pool))
+        {
+            case StreamPump.Overflowed:
+                _context.Logger.LogWarning(
+                    "Closing the connection of {Request}: its streamed response queued more than {Limit} bytes for a client that does not take them; the producer should await WaitForDrainAsync",
+                    _request.ToString(), (long)_context.Options.MaxResponseBufferBytes * StreamingResponse.HardLimitFactor);
+                Close();
+                return;
+            case StreamPump.Aborted:
+                Close();
+                return;
+            case StreamPump.Completed:
+                EndStream();
+                Process(); // pipelined requests that waited for the stream
+                break;
+        }
+        Flush();
+    }
+
+    /// <summary>Ends the streamed response with its last chunk and gets ready for the next request.</summary>
+    private void EndStream()
+    {
+        StreamingResponse stream = _stream!;
+        _stream = null;
+        if (stream.Framing == StreamFraming.Chunked) ResponseWriter.WriteLastChunk(ref _output, _context.Pool);
+        stream.Finish();
+        _request.Reset();
+        ReadyForNext();
+    }
+
+    private void AbortStream()
+    {
+        _request.MarkAborted();
+        _stream?.Abort();
+        _stream = null;
     }
 
     /// <summary>Answers a request the server refuses, then closes once the answer is out.</summary>
@@ -644,6 +762,7 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
             return;
         }
         TrackSendStall(progressed);
+        _stream?.OnSent(_output.Pending);
         // Everything read has been answered and sent: the connection goes idle holding no buffer.
         if (_output.IsEmpty && _state == State.ReadingHead && _inputStart == _inputEnd && !_parked) ReleaseInput();
         if (_output.IsEmpty && _state == State.Closing)
@@ -718,6 +837,7 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter
                     if (!outputBlocked) wanted |= PollInterest.Read;
                     break;
                 case State.Handling:
+                case State.Streaming:
                     if (!inputFull) wanted |= PollInterest.Read; // to notice the client leaving
                     break;
                 case State.Lingering:

@@ -7,6 +7,7 @@ namespace Snow.Native.Server;
 /// <summary>
 /// Serializes responses: status line with reason phrase, Server, Date, Content-Type, Content-Length, Connection,
 /// the handler's headers and cookies, then the content, all into the connection's output buffer in one pass.
+/// Streamed responses get their head here too, framed with Transfer-Encoding: chunked instead of a length.
 /// Nothing here allocates for a response without extra headers or cookies.
 /// </summary>
 internal static class ResponseWriter
@@ -80,6 +81,75 @@ internal static class ResponseWriter
             else Put(span, ref at, response.Bytes.Span);
         }
         output.Advance(at);
+    }
+
+    /// <summary>
+    /// The head of a streamed response: as for <see cref="Write"/>, with <c>Transfer-Encoding: chunked</c> in place of
+    /// Content-Length when <paramref name="chunked"/>, and no framing header at all otherwise (a close-delimited
+    /// HTTP/1.0 body, or a status without content). The body follows later, written by the connection.
+    /// </summary>
+    public static void WriteStreamingHead(
+        ref OutputBuffer output,
+        BufferPool pool,
+        HttpResponse response,
+        bool chunked,
+        bool keepAlive,
+        bool http10KeepAlive,
+        bool addServerHeader,
+        DateHeader date)
+    {
+        int status = response.StatusCode;
+        string? contentType = HttpStatus.HasNoContent(status) ? null : response.ContentType;
+        ReadOnlySpan<byte> statusLine = HttpStatus.StatusLine(status);
+        ReadOnlySpan<byte> transferEncoding = "Transfer-Encoding: chunked\r\n"u8;
+        int size = statusLine.Length + ServerLine.Length + 64 /* Date */ + transferEncoding.Length + 32 /* Connection */
+            + (string.IsNullOrEmpty(contentType) ? 0 : 16 + contentType.Length)
+            + ExtraHeadersSize(response) + 2;
+        Span<byte> span = output.GetSpan(pool, size);
+        int at = 0;
+
+        // The same lines as Write's, in the same order; kept apart so that Write's code stays as the hot path measures it.
+        Put(span, ref at, statusLine);
+        if (addServerHeader) Put(span, ref at, ServerLine);
+        Put(span, ref at, date.Current);
+        if (!string.IsNullOrEmpty(contentType))
+        {
+            Put(span, ref at, "Content-Type: "u8);
+            at += Encoding.Latin1.GetBytes(contentType, span[at..]);
+            Put(span, ref at, "\r\n"u8);
+        }
+        if (chunked) Put(span, ref at, transferEncoding);
+        if (!keepAlive) Put(span, ref at, "Connection: close\r\n"u8);
+        else if (http10KeepAlive) Put(span, ref at, "Connection: keep-alive\r\n"u8);
+        if (response.HasHeaders)
+        {
+            foreach (var header in response.Headers.Items)
+            {
+                at += Encoding.ASCII.GetBytes(header.Key, span[at..]);
+                Put(span, ref at, ": "u8);
+                at += Encoding.Latin1.GetBytes(header.Value, span[at..]);
+                Put(span, ref at, "\r\n"u8);
+            }
+        }
+        if (response.HasCookies)
+        {
+            foreach (ResponseCookie cookie in response.Cookies)
+            {
+                Put(span, ref at, "Set-Cookie: "u8);
+                at += Encoding.ASCII.GetBytes(cookie.ToString(), span[at..]);
+                Put(span, ref at, "\r\n"u8);
+            }
+        }
+        Put(span, ref at, "\r\n"u8);
+        output.Advance(at);
+    }
+
+    /// <summary>Writes the last chunk of a chunked body (no trailers).</summary>
+    public static void WriteLastChunk(ref OutputBuffer output, BufferPool pool)
+    {
+        ReadOnlySpan<byte> last = "0\r\n\r\n"u8;
+        last.CopyTo(output.GetSpan(pool, last.Length));
+        output.Advance(last.Length);
     }
 
     /// <summary>The small plain-text answer to a request the server rejects (400, 408, 413, 431, ...), then close.</summary>

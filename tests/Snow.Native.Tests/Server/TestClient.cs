@@ -26,9 +26,10 @@ internal sealed class TestClient : IDisposable
     private int _start;
     private int _end;
 
-    public TestClient(IPEndPoint server, TimeSpan? timeout = null)
+    public TestClient(IPEndPoint server, TimeSpan? timeout = null, int? receiveBufferSize = null)
     {
         Socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize is int size) Socket.ReceiveBufferSize = size; // before connecting: it sets the window
         Socket.ReceiveTimeout = (int)(timeout ?? DefaultTimeout).TotalMilliseconds;
         Socket.SendTimeout = (int)(timeout ?? DefaultTimeout).TotalMilliseconds;
         Socket.Connect(server);
@@ -47,8 +48,25 @@ internal sealed class TestClient : IDisposable
         }
     }
 
-    /// <summary>Reads one response: status line, headers, then Content-Length bytes (or to the end when absent).</summary>
+    /// <summary>
+    /// Reads one response: status line, headers, then the body: Content-Length bytes, a chunked body (decoded), or
+    /// everything to the end of the stream when neither is given.
+    /// </summary>
     public WireResponse ReadResponse(bool headRequest = false)
+    {
+        WireResponse response = ReadResponseHead();
+        int code = response.Status;
+        string? length = response.Header("Content-Length");
+        byte[] body;
+        if (headRequest || code < 200 || code == 204 || code == 304) body = [];
+        else if (string.Equals(response.Header("Transfer-Encoding"), "chunked", StringComparison.OrdinalIgnoreCase)) body = ReadChunkedBody();
+        else if (length is not null) body = ReadExactly(int.Parse(length));
+        else body = ReadToEnd();
+        return response with { Body = body };
+    }
+
+    /// <summary>Reads the status line and headers of a response, and nothing of its body.</summary>
+    public WireResponse ReadResponseHead()
     {
         string head = ReadHead() ?? throw new IOException("the connection closed before a response arrived");
         string[] lines = head.Split("\r\n");
@@ -59,13 +77,41 @@ internal sealed class TestClient : IDisposable
             int colon = line.IndexOf(':');
             headers.Add(new(line[..colon], line[(colon + 1)..].Trim()));
         }
-        int code = int.Parse(status[1]);
-        string? length = headers.Where(h => h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
-        byte[] body;
-        if (headRequest || code < 200 || code == 204 || code == 304) body = [];
-        else if (length is not null) body = ReadExactly(int.Parse(length));
-        else body = ReadToEnd();
-        return new WireResponse(status[0], code, status.Length > 2 ? status[2] : "", headers, body);
+        return new WireResponse(status[0], int.Parse(status[1]), status.Length > 2 ? status[2] : "", headers, []);
+    }
+
+    /// <summary>Reads one chunk of a chunked body: its data, or null for the last chunk (whose trailers are read too).</summary>
+    public byte[]? ReadChunk()
+    {
+        string sizeLine = ReadLine();
+        int size = Convert.ToInt32(sizeLine.Split(';')[0], 16);
+        if (size == 0)
+        {
+            while (ReadLine().Length > 0)
+            {
+                // trailer fields
+            }
+            return null;
+        }
+        byte[] data = ReadExactly(size);
+        if (ReadLine().Length != 0) throw new IOException("chunk data not followed by CRLF");
+        return data;
+    }
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes, whatever they are.</summary>
+    public byte[] ReadExactly(int length)
+    {
+        var bytes = new byte[length];
+        int copied = 0;
+        while (copied < length)
+        {
+            if (_start == _end && !Fill()) throw new IOException($"the connection closed after {copied} of {length} bytes");
+            int n = Math.Min(length - copied, _end - _start);
+            _buffer.AsSpan(_start, n).CopyTo(bytes.AsSpan(copied));
+            _start += n;
+            copied += n;
+        }
+        return bytes;
     }
 
     /// <summary>True if the server closed the connection (reads end of stream, or a reset) within the timeout.</summary>
@@ -118,19 +164,26 @@ internal sealed class TestClient : IDisposable
         }
     }
 
-    private byte[] ReadExactly(int length)
+    private byte[] ReadChunkedBody()
     {
-        var body = new byte[length];
-        int copied = 0;
-        while (copied < length)
+        var body = new MemoryStream();
+        while (ReadChunk() is byte[] chunk) body.Write(chunk);
+        return body.ToArray();
+    }
+
+    private string ReadLine()
+    {
+        while (true)
         {
-            if (_start == _end && !Fill()) throw new IOException($"the connection closed after {copied} of {length} body bytes");
-            int n = Math.Min(length - copied, _end - _start);
-            _buffer.AsSpan(_start, n).CopyTo(body.AsSpan(copied));
-            _start += n;
-            copied += n;
+            int end = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8);
+            if (end >= 0)
+            {
+                string line = Encoding.Latin1.GetString(_buffer, _start, end);
+                _start += end + 2;
+                return line;
+            }
+            if (!Fill()) throw new IOException("the connection closed in the middle of a line");
         }
-        return body;
     }
 
     private byte[] ReadToEnd()
