@@ -7,7 +7,8 @@
 # Each server runs alone, pinned to core 0; wrk and the connection test run on core 1 (one thread).
 #
 # Environment (all optional):
-#   DURATION=10s  WARMUP=3s        length of each measured wrk run and of the warm-up run before it
+#   DURATION=10s  WARMUP=10s       length of each measured wrk run and of the warm-up run before it (a
+#                                  3 s warm-up left Kestrel short of its tiered-JIT steady state: pipelined ~40% lower)
 #   CONNECTIONS="64 256"           wrk connection counts
 #   SCALE_CONNECTIONS=9000         connections (and parked requests) in the connection test
 #   SERVERS="snow kestrel nginx"   which servers to run
@@ -17,14 +18,14 @@
 #   DOTNET_GC_MODE=server          server|workstation: the GC both .NET servers run under
 #   RESULTS_DIR=bench-results/<timestamp>
 #
-# Total default run time is about 6 minutes for three servers (plus the first build).
+# Total default run time is about 9 minutes for three servers (plus the first build).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-3s}
+WARMUP=${WARMUP:-10s}
 CONNECTIONS=${CONNECTIONS:-"64 256"}
 SCALE_CONNECTIONS=${SCALE_CONNECTIONS:-9000}
 SERVERS=${SERVERS:-"snow kestrel nginx"}
