@@ -84,7 +84,10 @@ return 0;
 void Shutdown(System.Runtime.InteropServices.PosixSignalContext context)
 {
     context.Cancel = true;
-    Console.WriteLine("stopping...");
+    int parked = app.ParkedRequestCount;
+    Console.WriteLine(parked == 0
+        ? "stopping..."
+        : $"stopping: {parked} parked request(s) get up to {app.Options.ShutdownTimeout.TotalSeconds:0} s to be completed...");
     _ = app.StopAsync();
 }
 

@@ -117,13 +117,22 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Stops accepting, closes every connection (parked requests are aborted) and ends the loops.</summary>
-    public void Stop()
+    /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/>; see <see cref="Stop(TimeSpan)"/>.</summary>
+    public void Stop() => Stop(Options.ShutdownTimeout);
+
+    /// <summary>
+    /// Stops gracefully: closes the listeners at once, then idle connections; requests in progress (parked ones
+    /// included) have up to <paramref name="timeout"/> to be answered, each on a connection that then closes;
+    /// whatever is left after that is closed. Returns when every loop has ended. Called from a handler, it starts
+    /// the stop and returns at once.
+    /// </summary>
+    public void Stop(TimeSpan timeout)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         if (_contexts.Any(c => c.Loop.IsOnLoopThread))
         {
             // Called from a handler: a loop cannot wait for itself to end, so stop from the thread pool.
-            ThreadPool.UnsafeQueueUserWorkItem(static app => app.Stop(), this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.App.Stop(state.Timeout), (App: this, Timeout: timeout), preferLocal: false);
             return;
         }
         TaskCompletionSource? stopped;
@@ -138,8 +147,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
                 context.Loop.Post(_ =>
                 {
                     listener?.Close();
-                    context.CloseAll();
-                    context.Loop.Stop();
+                    context.BeginDrain(timeout);
                 }, null);
             }
             foreach (Thread thread in _threads)
@@ -154,11 +162,14 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
 
     public Task StopAsync() => Task.Run(Stop);
 
+    /// <summary>Stops gracefully without blocking the caller; see <see cref="Stop(TimeSpan)"/>.</summary>
+    public Task StopAsync(TimeSpan timeout) => Task.Run(() => Stop(timeout));
+
     /// <summary>Completes when the server has stopped.</summary>
     public Task Completion => _stopped?.Task ?? Task.CompletedTask;
 
     /// <summary>
-    /// Starts and blocks until Ctrl+C, SIGTERM or <see cref="Stop"/>, like the original Snow's run(). For services
+    /// Starts and blocks until Ctrl+C, SIGTERM or <see cref="Stop()"/>, like the original Snow's run(). For services
     /// that manage their own lifetime, <see cref="RunAsync"/> takes a cancellation token instead.
     /// </summary>
     public void Run(string host = "127.0.0.1", int port = 8012)
@@ -169,7 +180,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         Completion.GetAwaiter().GetResult();
     }
 
-    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled or <see cref="Stop"/> is called.</summary>
+    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled or <see cref="Stop()"/> is called.</summary>
     public async Task RunAsync(string host = "127.0.0.1", int port = 8012, CancellationToken cancellationToken = default)
     {
         Start(host, port);
@@ -209,6 +220,11 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
 
     private static void Adopt(LoopContext context, int fd)
     {
+        if (context.Draining)
+        {
+            Libc.Close(fd); // handed over just as the stop began
+            return;
+        }
         if (!context.Gate.TryEnter())
         {
             Libc.Close(fd); // over MaxConnections

@@ -37,6 +37,10 @@ public sealed class SnowOptions
     /// client gets the response rather than a reset.</summary>
     public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long <see cref="SnowApp.Stop()"/> lets requests in progress finish (parked requests may still be
+    /// completed, responses still be sent) before it closes what is left. Zero stops at once.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The most connections open at once; null for no limit. Connections past it are closed on accept.</summary>
     public int? MaxConnections { get; set; }
 
@@ -77,6 +81,7 @@ public sealed class SnowOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Limits.MaxRequestBodyBytes, 0, "Limits.MaxRequestBodyBytes");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxResponseBufferBytes, 1, nameof(MaxResponseBufferBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
         if (MaxConnections is int max) ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, nameof(MaxConnections));
     }
 }

@@ -151,6 +151,12 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter, IStream
             ((HttpConnection)stream.Owner!).PumpStream(stream);
         }, response);
 
+    /// <summary>The server is stopping: an idle connection closes now; a busy one closes after its response.</summary>
+    public void OnDrain()
+    {
+        if (_state == State.ReadingHead && _inputStart == _inputEnd && _output.IsEmpty) Close();
+    }
+
     public void Close()
     {
         if (_state == State.Closed) return;
@@ -623,7 +629,7 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter, IStream
     {
         bool head = _head.IsHead;
         bool http10KeepAlive = _keepAlive && !_head.Layout.IsHttp11;
-        if (_peerClosed) _keepAlive = false;
+        if (_peerClosed || _context.Draining) _keepAlive = false;
         if (response.HasHeaders && string.Equals(response.Headers["Connection"], "close", StringComparison.OrdinalIgnoreCase))
         {
             _keepAlive = false;
@@ -764,7 +770,15 @@ internal sealed class HttpConnection : IReadinessHandler, IFutureWaiter, IStream
         TrackSendStall(progressed);
         _stream?.OnSent(_output.Pending);
         // Everything read has been answered and sent: the connection goes idle holding no buffer.
-        if (_output.IsEmpty && _state == State.ReadingHead && _inputStart == _inputEnd && !_parked) ReleaseInput();
+        if (_output.IsEmpty && _state == State.ReadingHead && _inputStart == _inputEnd && !_parked)
+        {
+            ReleaseInput();
+            if (_context.Draining)
+            {
+                Close(); // its last response went out with keep-alive just before the stop began
+                return;
+            }
+        }
         if (_output.IsEmpty && _state == State.Closing)
         {
             BeginLinger();

@@ -71,6 +71,7 @@ internal sealed class LoopContext
         connection.ListIndex = -1;
         Interlocked.Decrement(ref _connectionCount);
         Gate.Release();
+        if (Draining && _connections.Count == 0) FinishDrain();
     }
 
     public void Parked() => Interlocked.Increment(ref _parkedCount);
@@ -80,6 +81,38 @@ internal sealed class LoopContext
     public void StartHeartbeat() => _heartbeat = Loop.Schedule(HeartbeatInterval, static state => ((LoopContext)state!).Heartbeat(), this);
 
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>True once the server is stopping: no connection is adopted, and every response closes its connection.</summary>
+    public bool Draining { get; private set; }
+
+    private LoopTimer? _drainDeadline;
+    private bool _drainFinished;
+
+    /// <summary>
+    /// Starts a graceful stop of this loop: idle connections close now, the others once their current response is
+    /// out; whatever is still open after <paramref name="timeout"/> (parked requests nobody completed, streams) is
+    /// closed, and the loop ends. Loop thread only.
+    /// </summary>
+    public void BeginDrain(TimeSpan timeout)
+    {
+        if (Draining) return;
+        Draining = true;
+        for (int i = _connections.Count - 1; i >= 0; i--)
+        {
+            if (i < _connections.Count) _connections[i].OnDrain();
+        }
+        if (_connections.Count == 0) FinishDrain();
+        else _drainDeadline = Loop.Schedule(timeout, static state => ((LoopContext)state!).FinishDrain(), this);
+    }
+
+    private void FinishDrain()
+    {
+        if (_drainFinished) return;
+        _drainFinished = true;
+        if (_drainDeadline is not null) Loop.Cancel(_drainDeadline);
+        CloseAll();
+        Loop.Stop();
+    }
 
     /// <summary>Closes every connection (parked requests are aborted) and stops the heartbeat.</summary>
     public void CloseAll()

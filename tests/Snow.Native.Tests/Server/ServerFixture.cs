@@ -8,7 +8,8 @@ internal sealed class RunningServer : IDisposable
 {
     public RunningServer(IEnumerable<Route> routes, PollerKind poller, Action<SnowOptions>? configure = null, int loops = 1)
     {
-        var options = new SnowOptions { Poller = poller, Loops = loops };
+        // Tests stop at once unless they test the graceful stop: parked requests would otherwise hold each Dispose.
+        var options = new SnowOptions { Poller = poller, Loops = loops, ShutdownTimeout = TimeSpan.Zero };
         configure?.Invoke(options);
         App = new SnowApp(routes, options);
         App.Start("127.0.0.1", 0);
