@@ -10,9 +10,8 @@ namespace Snow.Native.Bench;
 /// <remarks>
 /// A cached <see cref="HttpResponse"/> can be shared by every request, connection and loop: the server only reads
 /// it (ResponseWriter.Write reads status, content type, content, headers and cookies; HttpConnection.Respond reads
-/// its headers). The one write is the lazy creation of its empty <see cref="HttpResponse.Headers"/> collection on
-/// the first request (HttpConnection.Respond calls <c>response.Headers.Count</c>), after which it is never replaced.
-/// The application must not change a shared response once the server runs.
+/// its headers only when it has some), so nothing is written to it. The application must not change a shared
+/// response once the server runs. (A <see cref="StreamingResponse"/> is the exception: it answers one request.)
 /// </remarks>
 internal sealed class PlaintextServer : IDisposable
 {
