@@ -40,11 +40,7 @@ public sealed class HttpRequest
     public string Url => _url ??= Encoding.ASCII.GetString(Span(_layout.TargetStart, _layout.TargetLength));
 
     /// <summary>The path, percent-decoded (except %2F) with dot segments removed: "/search".</summary>
-    public string Path
-    {
-        get => _path ??= DecodePath();
-        internal set => _path = value;
-    }
+    public string Path => _path ??= DecodePath();
 
     /// <summary>The query string without '?', undecoded; empty when there is none.</summary>
     public string QueryString => _queryString ??= _layout.QueryLength <= 0

@@ -133,10 +133,11 @@ public sealed class EventLoop : IDisposable
     public LoopTimer Schedule(TimeSpan delay, Action<object?> callback, object? state)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        long delayMilliseconds = Math.Max(0, (long)Math.Ceiling(delay.TotalMilliseconds));
-        // +1: the clock counts whole milliseconds, so "now" may be up to 1 ms old; a timer may be late, never early.
-        return _timers.Add(ClockMilliseconds() + delayMilliseconds + 1, callback, state);
+        return _timers.Add(DueAfter(delay), callback, state);
     }
+
+    // +1: the clock counts whole milliseconds, so "now" may be up to 1 ms old; a timer may be late, never early.
+    private static long DueAfter(TimeSpan delay) => ClockMilliseconds() + Math.Max(0, (long)Math.Ceiling(delay.TotalMilliseconds)) + 1;
 
     /// <summary>
     /// Schedules a timer of this loop that already fired or was cancelled to fire again after <paramref name="delay"/>,
@@ -145,8 +146,7 @@ public sealed class EventLoop : IDisposable
     public void Reschedule(LoopTimer timer, TimeSpan delay)
     {
         ArgumentNullException.ThrowIfNull(timer);
-        long delayMilliseconds = Math.Max(0, (long)Math.Ceiling(delay.TotalMilliseconds));
-        _timers.Readd(timer, ClockMilliseconds() + delayMilliseconds + 1);
+        _timers.Readd(timer, DueAfter(delay));
     }
 
     /// <summary>Cancels a pending timer; false if it already fired or was cancelled. Loop thread only.</summary>

@@ -121,6 +121,34 @@ internal static class ResponseWriter
         if (chunked) Put(span, ref at, transferEncoding);
         if (!keepAlive) Put(span, ref at, "Connection: close\r\n"u8);
         else if (http10KeepAlive) Put(span, ref at, "Connection: keep-alive\r\n"u8);
+        if (response.HasHeaders || response.HasCookies) PutHeadersAndCookies(span, ref at, response);
+        Put(span, ref at, "\r\n"u8);
+        output.Advance(at);
+    }
+
+    /// <summary>Writes the last chunk of a chunked body (no trailers).</summary>
+    public static void WriteLastChunk(ref OutputBuffer output, BufferPool pool) => Append(ref output, pool, "0\r\n\r\n"u8);
+
+    /// <summary>The small plain-text answer to a request the server rejects (400, 408, 413, 431, ...), then close.</summary>
+    public static void WriteError(ref OutputBuffer output, BufferPool pool, int status, string reason, bool addServerHeader, DateHeader date, string? allow = null)
+    {
+        var response = new HttpResponse(reason + "\n", status, "text/plain; charset=utf-8");
+        if (allow is not null) response.Headers.Add("Allow", allow);
+        Write(ref output, pool, response, keepAlive: false, http10KeepAlive: false, headRequest: false, addServerHeader, date);
+    }
+
+    public static void WriteContinue(ref OutputBuffer output, BufferPool pool) => Append(ref output, pool, "HTTP/1.1 100 Continue\r\n\r\n"u8);
+
+    private static void Append(ref OutputBuffer output, BufferPool pool, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(pool, bytes.Length));
+        output.Advance(bytes.Length);
+    }
+
+    // The streaming head's copy of Write's header and cookie lines. Write keeps them inline: calling this from
+    // Write measured slower in the ResponseWriter micro-benchmark (93 -> 165-190 ns for a plain response).
+    private static void PutHeadersAndCookies(Span<byte> span, ref int at, HttpResponse response)
+    {
         if (response.HasHeaders)
         {
             foreach (var header in response.Headers.Items)
@@ -140,31 +168,6 @@ internal static class ResponseWriter
                 Put(span, ref at, "\r\n"u8);
             }
         }
-        Put(span, ref at, "\r\n"u8);
-        output.Advance(at);
-    }
-
-    /// <summary>Writes the last chunk of a chunked body (no trailers).</summary>
-    public static void WriteLastChunk(ref OutputBuffer output, BufferPool pool)
-    {
-        ReadOnlySpan<byte> last = "0\r\n\r\n"u8;
-        last.CopyTo(output.GetSpan(pool, last.Length));
-        output.Advance(last.Length);
-    }
-
-    /// <summary>The small plain-text answer to a request the server rejects (400, 408, 413, 431, ...), then close.</summary>
-    public static void WriteError(ref OutputBuffer output, BufferPool pool, int status, string reason, bool addServerHeader, DateHeader date, string? allow = null)
-    {
-        var response = new HttpResponse(reason + "\n", status, "text/plain; charset=utf-8");
-        if (allow is not null) response.Headers.Add("Allow", allow);
-        Write(ref output, pool, response, keepAlive: false, http10KeepAlive: false, headRequest: false, addServerHeader, date);
-    }
-
-    public static void WriteContinue(ref OutputBuffer output, BufferPool pool)
-    {
-        ReadOnlySpan<byte> line = "HTTP/1.1 100 Continue\r\n\r\n"u8;
-        line.CopyTo(output.GetSpan(pool, line.Length));
-        output.Advance(line.Length);
     }
 
     private static int ExtraHeadersSize(HttpResponse response)
