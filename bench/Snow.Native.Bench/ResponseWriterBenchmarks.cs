@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using Snow.Native.Server;
+using Snow.Native.Http1;
+using Snow.Native.Transport;
 
 namespace Snow.Native.Bench;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text;
+using Snow.Native.Http;
 
 namespace Snow.Native;
 
@@ -54,20 +55,14 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Reads header lines the parser has already validated ("Name: value\r\n" each).</summary>
-    internal static RequestHeaders Parse(ReadOnlySpan<byte> lines)
+    /// <summary>Reads the fields from the parser's table: names as ASCII, values as Latin-1, already trimmed.</summary>
+    internal static RequestHeaders FromHead(RequestHead head, ReadOnlySpan<byte> headBytes)
     {
-        var items = new List<KeyValuePair<string, string>>();
-        while (!lines.IsEmpty)
+        var items = new List<KeyValuePair<string, string>>(head.HeaderCount);
+        for (int i = 0; i < head.HeaderCount; i++)
         {
-            int end = lines.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> line = end < 0 ? lines : lines[..end];
-            lines = end < 0 ? default : lines[(end + 1)..];
-            if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
-            int colon = line.IndexOf((byte)':');
-            if (colon <= 0) continue;
-            string name = Encoding.ASCII.GetString(line[..colon]);
-            string value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
+            string name = Encoding.ASCII.GetString(head.GetHeaderNameRange(i).Of(headBytes));
+            string value = Encoding.Latin1.GetString(head.GetHeaderValueRange(i).Of(headBytes));
             items.Add(new(name, value));
         }
         return new RequestHeaders(items);

@@ -231,17 +231,16 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
             return;
         }
         ListenSocket.ConfigureAccepted(fd);
-        var connection = new HttpConnection(context, fd);
         try
         {
-            connection.Start();
+            context.Adopt(fd);
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or ErrnoException)
         {
             // select cannot hold descriptors past FD_SETSIZE: refuse this connection, keep serving the others.
+            // The transport left the list (which released the gate) without closing the descriptor.
             context.Logger.LogWarning("Refusing a connection: {Reason}", e.Message);
             Libc.Close(fd);
-            context.Gate.Release();
         }
     }
 

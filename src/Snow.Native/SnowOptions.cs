@@ -41,6 +41,24 @@ public sealed class SnowOptions
     /// completed, responses still be sent) before it closes what is left. Zero stops at once.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The slowest a request body may arrive, after a grace period, while the server waits for it; slower clients
+    /// get 408 and are closed, so a trickle of bytes cannot hold a connection and its buffer for ever. Kestrel's
+    /// default: 240 bytes/s after 5 s. Null turns the check off (the body idle timeout still applies). A streamed
+    /// body is measured only while its handler waits for bytes, not while it is busy with the bytes it has.
+    /// </summary>
+    public MinDataRate? MinRequestBodyDataRate { get; set; } = new(240, TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// Per loop: the most read-buffer memory that request bodies being buffered (for handlers that run once the
+    /// body is complete) may hold beyond each connection's standard 4 KiB. Buffers grow with the bytes received,
+    /// never with what Content-Length announces; a body that would take the loop past this budget gets
+    /// <c>503 Service Unavailable</c> and its connection is closed, so that slow or hostile uploads cannot exhaust
+    /// the process's memory. Streamed bodies (<see cref="Route.StreamBody"/>) do not count: they hold at most a few
+    /// buffers. Default 128 MiB, enough for four bodies at the default 30 MB limit at once.
+    /// </summary>
+    public long MaxBufferedRequestBodyBytesPerLoop { get; set; } = 128L * 1024 * 1024;
+
     /// <summary>The most connections open at once; null for no limit. Connections past it are closed on accept.</summary>
     public int? MaxConnections { get; set; }
 
@@ -82,6 +100,7 @@ public sealed class SnowOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxResponseBufferBytes, 1, nameof(MaxResponseBufferBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBatch, 1, nameof(AcceptBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedRequestBodyBytesPerLoop, 0, nameof(MaxBufferedRequestBodyBytesPerLoop));
         if (MaxConnections is int max) ArgumentOutOfRangeException.ThrowIfLessThan(max, 1, nameof(MaxConnections));
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
-using Snow.Native.Server;
+using Snow.Native.Transport;
 
 namespace Snow.Native;
 

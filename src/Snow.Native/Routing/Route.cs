@@ -61,6 +61,15 @@ public sealed class Route
 
     public string Pattern { get; }
 
+    /// <summary>
+    /// Runs the handler as soon as the request head has arrived, before the body: the handler reads the body as it
+    /// comes with <see cref="HttpRequest.ReadBodyAsync"/> or <see cref="HttpRequest.BodyStream"/>, and the server
+    /// reads the socket only as fast as the handler takes the bytes, so an upload of any size costs bounded memory.
+    /// The buffered members (<see cref="HttpRequest.Body"/>, BodyText, Form) are then unavailable. Off by default:
+    /// the handler runs once the whole body is buffered (up to <see cref="HttpLimits.MaxRequestBodyBytes"/>).
+    /// </summary>
+    public bool StreamBody { get; init; }
+
     public HandlerKind Kind { get; }
 
     public Delegate Handler { get; }

@@ -1,92 +1,55 @@
 using Microsoft.Extensions.Logging;
-using Snow.Native.Http;
+using Snow.Native.Execution;
+using Snow.Native.Http1;
 using Snow.Native.Loop;
+using Snow.Native.Transport;
 
 namespace Snow.Native.Server;
 
 /// <summary>
-/// What the connections of one loop share: the loop, settings, router, buffer pool, parser scratch, the Date
-/// header, and the list of open connections that the once-a-second heartbeat checks for expired deadlines.
-/// Everything here belongs to the loop thread except the counters, which other threads may read.
+/// One loop's share of the server: its transports (and the heartbeat that fires their timers), its HTTP/1.1
+/// connections' context, its executions, and the graceful stop. Loop thread only, except the counters.
 /// </summary>
-internal sealed class LoopContext
+internal sealed class LoopContext : TransportContext
 {
-    private readonly List<HttpConnection> _connections = new();
-    private int _connectionCount;
-    private int _parkedCount;
     private LoopTimer? _heartbeat;
+    private LoopTimer? _drainDeadline;
+    private bool _drainFinished;
 
     public LoopContext(EventLoop loop, SnowOptions options, Router router, ILogger logger, ConnectionGate gate)
+        : base(loop, logger, TransportSettings.From(options))
     {
-        Loop = loop;
         Options = options;
-        Router = router;
-        Logger = logger;
         Gate = gate;
-        int largestHead = options.Limits.MaxRequestLineBytes + options.Limits.MaxRequestHeadersTotalBytes;
-        PathScratch = new char[options.Limits.MaxRequestLineBytes + 1];
-        MaxHeadBuffer = largestHead + 4096;
+        Execution = new LoopExecutions(loop, router, logger);
+        Http1 = new Http1Context(options, Execution, logger, loop);
     }
-
-    public EventLoop Loop { get; }
 
     public SnowOptions Options { get; }
 
-    public Router Router { get; }
-
-    public ILogger Logger { get; }
-
     public ConnectionGate Gate { get; }
 
-    public BufferPool Pool { get; } = new(bufferSize: 4096, maxRetained: 1024);
+    public LoopExecutions Execution { get; }
 
-    public RequestHead Head { get; } = new();
+    public Http1Context Http1 { get; }
 
-    public char[] PathScratch { get; }
+    public int ParkedCount => Execution.ParkedCount;
 
-    public DateHeader Date { get; } = new();
+    /// <summary>True once the server is stopping: no connection is adopted, and every response closes its connection.</summary>
+    public bool Draining => Http1.Draining;
 
-    /// <summary>The largest read buffer a request head may need: both head limits plus room for the next read.</summary>
-    public int MaxHeadBuffer { get; }
+    /// <summary>Serves HTTP/1.1 on an accepted socket.</summary>
+    public void Adopt(int fd) => Http1Connection.Start(Http1, new SocketTransport(this, fd));
 
-    public int ConnectionCount => Volatile.Read(ref _connectionCount);
-
-    public int ParkedCount => Volatile.Read(ref _parkedCount);
-
-    public void Add(HttpConnection connection)
+    protected override void OnRemoved()
     {
-        connection.ListIndex = _connections.Count;
-        _connections.Add(connection);
-        Interlocked.Increment(ref _connectionCount);
-    }
-
-    public void Remove(HttpConnection connection)
-    {
-        int index = connection.ListIndex;
-        if (index < 0 || index >= _connections.Count || !ReferenceEquals(_connections[index], connection)) return;
-        HttpConnection last = _connections[^1];
-        _connections[index] = last;
-        last.ListIndex = index;
-        _connections.RemoveAt(_connections.Count - 1);
-        connection.ListIndex = -1;
-        Interlocked.Decrement(ref _connectionCount);
         Gate.Release();
-        if (Draining && _connections.Count == 0) FinishDrain();
+        if (Draining && OpenConnections == 0) FinishDrain();
     }
-
-    public void Parked() => Interlocked.Increment(ref _parkedCount);
-
-    public void Unparked() => Interlocked.Decrement(ref _parkedCount);
 
     public void StartHeartbeat() => _heartbeat = Loop.Schedule(HeartbeatInterval, static state => ((LoopContext)state!).Heartbeat(), this);
 
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
-
-    /// <summary>True once the server is stopping: no connection is adopted, and every response closes its connection.</summary>
-    public bool Draining { get; private set; }
-
-    private LoopTimer? _drainDeadline;
-    private bool _drainFinished;
 
     /// <summary>
     /// Starts a graceful stop of this loop: idle connections close now, the others once their current response is
@@ -96,12 +59,9 @@ internal sealed class LoopContext
     public void BeginDrain(TimeSpan timeout)
     {
         if (Draining) return;
-        Draining = true;
-        for (int i = _connections.Count - 1; i >= 0; i--)
-        {
-            if (i < _connections.Count) _connections[i].OnDrain();
-        }
-        if (_connections.Count == 0) FinishDrain();
+        Http1.Draining = true;
+        ShutdownAll();
+        if (OpenConnections == 0) FinishDrain();
         else _drainDeadline = Loop.Schedule(timeout, static state => ((LoopContext)state!).FinishDrain(), this);
     }
 
@@ -119,22 +79,12 @@ internal sealed class LoopContext
     {
         if (_heartbeat is not null) Loop.Cancel(_heartbeat);
         _heartbeat = null;
-        for (int i = _connections.Count - 1; i >= 0; i--)
-        {
-            if (i < _connections.Count) _connections[i].Close();
-        }
+        CloseAllConnections();
     }
 
-    private void Heartbeat()
+    internal void Heartbeat()
     {
-        long now = Loop.NowMilliseconds;
-        // Backwards, because an expiring connection may close and swap the last one into its place.
-        for (int i = _connections.Count - 1; i >= 0; i--)
-        {
-            if (i >= _connections.Count) continue;
-            HttpConnection connection = _connections[i];
-            if (connection.Deadline != 0 && now >= connection.Deadline) connection.OnDeadline();
-        }
+        CheckTimers(Loop.NowMilliseconds);
         if (_heartbeat is { IsPending: false }) Loop.Reschedule(_heartbeat, HeartbeatInterval);
     }
 }

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Snow.Native.Server;
+namespace Snow.Native.Transport;
 
 /// <summary>
 /// The loop's buffers. Connections take a buffer while data is in flight and give it back as soon as they are

@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 
-namespace Snow.Native.Server;
+namespace Snow.Native.Http1;
 
 /// <summary>"Date: Tue, 24 Nov 2026 18:53:04 GMT\r\n", formatted at most once a second per loop.</summary>
 internal sealed class DateHeader

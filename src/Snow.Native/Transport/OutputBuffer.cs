@@ -1,4 +1,4 @@
-namespace Snow.Native.Server;
+namespace Snow.Native.Transport;
 
 /// <summary>
 /// Bytes waiting to be sent on one connection. Responses to every request of one read are appended here and go

@@ -1,8 +1,9 @@
 using System.Buffers.Text;
 using System.Text;
 using Snow.Native.Http;
+using Snow.Native.Transport;
 
-namespace Snow.Native.Server;
+namespace Snow.Native.Http1;
 
 /// <summary>
 /// Serializes responses: status line with reason phrase, Server, Date, Content-Type, Content-Length, Connection,
