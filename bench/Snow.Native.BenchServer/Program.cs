@@ -11,6 +11,7 @@ int port = 8080;
 int loops = 0;
 PollerKind poller = PollerKind.Auto;
 ulong? maxOpenFiles = null;
+long? maxBody = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -21,8 +22,9 @@ for (int i = 0; i < args.Length; i++)
         case "--loops": loops = int.Parse(Value()); break;
         case "--poller": poller = PollerFactory.Parse(Value()); break;
         case "--max-open-files": maxOpenFiles = ulong.Parse(Value()); break;
+        case "--max-body": maxBody = long.Parse(Value()); break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N]");
+            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N] [--max-body BYTES]");
             return 2;
     }
 }
@@ -49,12 +51,15 @@ var app = new SnowApp(
             }
             return new HttpResponse(released.ToString(System.Globalization.CultureInfo.InvariantCulture), 200, "text/plain");
         }),
+        // A streamed upload: the body is hashed as it arrives, never buffered whole (tests measure the RSS).
+        new Route("^/upload/$", Upload, "POST", "PUT") { StreamBody = true },
         new Route("^/stats/$", _ => new HttpResponse(
             $"parked={appRef!.ParkedRequestCount} connections={appRef.ConnectionCount} " +
             $"allocated={GC.GetTotalAllocatedBytes()} heap={GC.GetGCMemoryInfo().HeapSizeBytes} gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}",
             200, "text/plain")),
     ],
     new SnowOptions { Loops = loops, Poller = poller, AddServerHeader = true });
+if (maxBody is long bodyLimit) app.Options.Limits.MaxRequestBodyBytes = bodyLimit;
 
 appRef = app;
 app.Start(host, port);
@@ -69,6 +74,20 @@ IEnumerable<Step> Park(HttpRequest request)
     var future = new Future(static (_, f) => new HttpResponse(f.GetResult<string>() ?? "", 200, "text/plain"));
     parked.Enqueue(future);
     yield return future;
+}
+
+static async Task<HttpResponse> Upload(HttpRequest request)
+{
+    using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+    byte[] buffer = new byte[64 * 1024];
+    long total = 0;
+    int read;
+    while ((read = await request.ReadBodyAsync(buffer)) > 0)
+    {
+        hash.AppendData(buffer, 0, read);
+        total += read;
+    }
+    return new HttpResponse($"{total} {Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant()}", 200, "text/plain");
 }
 
 void Shutdown(PosixSignalContext context)

@@ -61,6 +61,9 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     /// <summary>Read and write buffers held by connections across all loops (an idle server holds none).</summary>
     internal int BuffersInUse => _contexts.Sum(c => c.Pool.InUse);
 
+    /// <summary>Read-buffer bytes held beyond the standard size by request bodies being buffered, over all loops.</summary>
+    internal long BufferedRequestBodyBytes => _contexts.Sum(c => c.Http1.BufferedBodyBytes);
+
     /// <summary>Open connections on each loop.</summary>
     internal int[] ConnectionsPerLoop => _contexts.Select(c => c.ConnectionCount).ToArray();
 

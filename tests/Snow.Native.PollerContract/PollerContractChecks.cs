@@ -28,6 +28,7 @@ public static class PollerContractChecks
         (nameof(TimeoutIsHonouredWithoutBusyWaiting), TimeoutIsHonouredWithoutBusyWaiting),
         (nameof(WakeFromAnotherThreadEndsWait), WakeFromAnotherThreadEndsWait),
         (nameof(WakeBeforeWaitIsNotLost), WakeBeforeWaitIsNotLost),
+        (nameof(WakeRacingTheDrainIsNotLost), WakeRacingTheDrainIsNotLost),
         (nameof(ManySocketsAtOnce), ManySocketsAtOnce),
     ];
 
@@ -275,6 +276,72 @@ public static class PollerContractChecks
         var watch = Stopwatch.StartNew();
         poller.Wait(events, (int)TimeSpan.FromSeconds(60).TotalMilliseconds);
         Check.That(watch.Elapsed < TimeSpan.FromSeconds(30), "a Wake before Wait should make that Wait return at once");
+    }
+
+    /// <summary>
+    /// Many wake-ups, each made while the waiting thread may be draining the previous one: every one must end a
+    /// wait. (select's waker once reset its "a byte is in the pipe" flag before draining, so a Wake in between
+    /// wrote a byte the drain ate and left the flag set: every later Wake returned without waking anyone.)
+    /// </summary>
+    public static void WakeRacingTheDrainIsNotLost(PollerKind kind)
+    {
+        using IPoller poller = PollerFactory.Create(kind);
+        int requested = 0;
+        int seen = 0;
+        bool done = false;
+        var waiter = new Thread(() =>
+        {
+            var events = new PollEvent[8];
+            while (!Volatile.Read(ref done))
+            {
+                int wanted = Volatile.Read(ref requested);
+                if (wanted > seen)
+                {
+                    Volatile.Write(ref seen, wanted);
+                    continue;
+                }
+                poller.Wait(events, 5000);
+            }
+        });
+        // Another thread keeps waking, so that wake-ups keep landing while the waiting thread drains.
+        var noise = new Thread(() =>
+        {
+            while (!Volatile.Read(ref done)) poller.Wake();
+        });
+        waiter.Start();
+        noise.Start();
+        var run = Stopwatch.StartNew();
+        int rounds = 0;
+        string? lost = null;
+        try
+        {
+            while (rounds < 50_000 && run.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                int round = ++rounds;
+                Volatile.Write(ref requested, round);
+                poller.Wake();
+                var wait = Stopwatch.StartNew();
+                while (Volatile.Read(ref seen) < round)
+                {
+                    if (wait.Elapsed > TimeSpan.FromSeconds(2))
+                    {
+                        lost = $"wake-up {round} was lost: the waiting thread slept on";
+                        break;
+                    }
+                    Thread.SpinWait(20);
+                }
+                if (lost is not null) break;
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref done, true);
+            noise.Join();
+            poller.Wake();
+            waiter.Join();
+        }
+        Check.That(lost is null, lost ?? "");
+        Check.That(rounds > 100, $"only {rounds} rounds ran");
     }
 
     public static void ManySocketsAtOnce(PollerKind kind)

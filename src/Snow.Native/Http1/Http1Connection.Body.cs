@@ -132,6 +132,7 @@ internal sealed partial class Http1Connection
         _streamRemaining = head.IsChunked ? -1 : head.ContentLength;
         _chunked = default;
         request.StreamBodyFrom(_bodyReader);
+        _transport.KeepInputBuffer = true;
         request.Detach();
         _transport.Input.Consume(head.HeadLength);
         _bodyBytes = 0;
@@ -171,6 +172,17 @@ internal sealed partial class Http1Connection
             _transport.RefreshInterest(); // room was made: the transport may read again
             if (!_transport.Output.IsEmpty) _context.Loop.Post(static state => ((ConnectionTransport)state!).Flush(), _transport);
         }
+    }
+
+    // A streamed body's read buffer grows to this when the handler keeps up: reads this large drain the socket in
+    // few calls and let TCP reopen its window at once (on loopback its segments are 64 KiB).
+    private const int StreamBufferSize = 64 * 1024;
+
+    /// <summary>A full buffer of a streamed body doubles, up to <see cref="StreamBufferSize"/>.</summary>
+    private void GrowStreamBuffer()
+    {
+        ref InputBuffer input = ref _transport.Input;
+        if (input.IsFull && input.Capacity < StreamBufferSize) input.Resize(_transport.Pool, Math.Min(input.Capacity * 2, StreamBufferSize));
     }
 
     /// <summary>Loop thread: gives the waiting read what the input holds, or waits for more.</summary>
@@ -292,6 +304,10 @@ internal sealed partial class Http1Connection
         _streamingBody = false;
         _bodyConsumed = 0;
         _bodyReader?.End();
+        _transport.KeepInputBuffer = false;
+        ref InputBuffer input = ref _transport.Input;
+        if (input.IsEmpty) input.Release(_transport.Pool);
+        else if (input.Capacity > _transport.Pool.BufferSize && input.Length <= _transport.Pool.BufferSize) input.Resize(_transport.Pool, _transport.Pool.BufferSize);
     }
 
     private void FailBody(Exception failure)

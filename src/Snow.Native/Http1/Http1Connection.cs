@@ -65,7 +65,11 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
             // The first byte of the next request: from now on its head has the head timeout to arrive.
             _transport.SetTimer(TimerReason.RequestHeaders, _context.RequestHeadersMilliseconds);
         }
-        if (_bodyReader is { HasPendingRead: true }) ServeBodyRead();
+        if (_streamingBody)
+        {
+            if (_bodyReader!.HasPendingRead) ServeBodyRead();
+            GrowStreamBuffer();
+        }
         Process();
     }
 

@@ -27,8 +27,18 @@ public sealed class EventLoop : IDisposable
     private volatile bool _stopRequested;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly Func<long>? _clock;
+
     public EventLoop(IPoller poller, string? name = null, ILogger? logger = null, int maxEventsPerWait = 1024)
+        : this(poller, name, logger, maxEventsPerWait, clock: null)
     {
+    }
+
+    /// <param name="clock">Replaces the monotonic clock (milliseconds) for <see cref="NowMilliseconds"/>: tests drive
+    /// connection timers with a manual clock instead of waiting.</param>
+    internal EventLoop(IPoller poller, string? name, ILogger? logger, int maxEventsPerWait, Func<long>? clock)
+    {
+        _clock = clock;
         ArgumentNullException.ThrowIfNull(poller);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEventsPerWait, 1);
         Poller = poller;
@@ -36,7 +46,7 @@ public sealed class EventLoop : IDisposable
         _logger = logger ?? NullLogger.Instance;
         _events = new PollEvent[maxEventsPerWait];
         SynchronizationContext = new EventLoopSynchronizationContext(this);
-        NowMilliseconds = ClockMilliseconds();
+        NowMilliseconds = Now();
     }
 
     public string Name { get; }
@@ -213,9 +223,28 @@ public sealed class EventLoop : IDisposable
         if (Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1) Poller.Wake();
     }
 
+    private long Now() => _clock is null ? ClockMilliseconds() : _clock();
+
+    /// <summary>Makes the calling thread this loop's thread without running the loop (tests drive it by hand).</summary>
+    internal void BindToCurrentThread()
+    {
+        if (Interlocked.CompareExchange(ref _loopThreadId, Environment.CurrentManagedThreadId, -1) != -1)
+        {
+            throw new InvalidOperationException($"Event loop {Name} is already running.");
+        }
+    }
+
+    /// <summary>Reads the clock, then runs due timers and posted work, without polling (tests drive the loop by hand).</summary>
+    internal void RunPending()
+    {
+        NowMilliseconds = Now();
+        RunDueTimers();
+        RunPostedWork();
+    }
+
     private void RunOnce()
     {
-        NowMilliseconds = ClockMilliseconds();
+        NowMilliseconds = Now();
         RunDueTimers();
 
         int timeout = -1;
@@ -227,7 +256,7 @@ public sealed class EventLoop : IDisposable
         int count = Poller.Wait(_events, timeout);
         Volatile.Write(ref _sleeping, 0);
 
-        NowMilliseconds = ClockMilliseconds();
+        NowMilliseconds = Now();
         for (int i = 0; i < count; i++)
         {
             PollEvent ready = _events[i];

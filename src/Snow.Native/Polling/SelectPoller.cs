@@ -141,11 +141,14 @@ public sealed unsafe class SelectPoller : IPoller
 
     private void DrainWaker()
     {
-        Volatile.Write(ref _wakePending, 0);
+        // Drain first, then allow the next byte: reset first and a Wake in between writes a byte this drain eats,
+        // leaving the flag set and the pipe empty, so every later Wake would return without waking anyone. A Wake
+        // that finds the flag still set here is not lost: the loop is awake and runs its posted work next.
         byte* buffer = stackalloc byte[64];
         while (Libc.Read(_wakeReadFd, buffer, 64) > 0)
         {
         }
+        Volatile.Write(ref _wakePending, 0);
     }
 
     private void Add(int fd, PollInterest interest, long token)

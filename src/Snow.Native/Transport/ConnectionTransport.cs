@@ -116,6 +116,9 @@ internal abstract class ConnectionTransport
 
     public bool IsReadingPaused => _readingPaused;
 
+    /// <summary>Keep the input buffer while it is empty: the protocol expects more at once (a streamed body).</summary>
+    public bool KeepInputBuffer { get; set; }
+
     /// <summary>The protocol consumed input outside a read (room was made): reading may resume.</summary>
     public void RefreshInterest()
     {
@@ -150,7 +153,7 @@ internal abstract class ConnectionTransport
                 BeginLinger();
                 if (IsClosed) return;
             }
-            if (Input.IsEmpty) Input.Release(Pool); // all answered and sent: idle connections hold no buffer
+            if (Input.IsEmpty && !KeepInputBuffer) Input.Release(Pool); // all answered and sent: idle connections hold no buffer
         }
         InterestChanged();
     }

@@ -64,7 +64,7 @@ internal sealed class SocketTransport : ConnectionTransport, IReadinessHandler
         Errno errno = ErrnoInfo.Last();
         if (errno is Errno.EAGAIN or Errno.EINTR)
         {
-            if (Input.IsEmpty) Input.Release(Pool);
+            if (Input.IsEmpty && !KeepInputBuffer) Input.Release(Pool);
             return;
         }
         Close(); // ECONNRESET and friends: the peer is gone

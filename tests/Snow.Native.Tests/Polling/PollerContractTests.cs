@@ -22,6 +22,8 @@ public sealed class PollerContractTests(PollerKind kind)
     [Test] public void TimeoutIsHonouredWithoutBusyWaiting() => PollerContractChecks.TimeoutIsHonouredWithoutBusyWaiting(kind);
     [Test] public void WakeFromAnotherThreadEndsWait() => PollerContractChecks.WakeFromAnotherThreadEndsWait(kind);
     [Test] public void WakeBeforeWaitIsNotLost() => PollerContractChecks.WakeBeforeWaitIsNotLost(kind);
+
+    [Test] public void WakeRacingTheDrainIsNotLost() => PollerContractChecks.WakeRacingTheDrainIsNotLost(kind);
     [Test] public void ManySocketsAtOnce() => PollerContractChecks.ManySocketsAtOnce(kind);
 
     [Test]

@@ -48,6 +48,8 @@ internal sealed partial class ChildServer : IDisposable
 
     public Process Process => _process;
 
+    public TestClient Connect(TimeSpan? timeout = null) => new(EndPoint, timeout);
+
     public string Errors
     {
         get
