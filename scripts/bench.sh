@@ -14,8 +14,8 @@
 #   per-round ratios (both servers measured minutes apart at most), with their min-max in brackets.
 # - Connection test: one server at a time, each freshly started (memory is not disturbed by the others, and a
 #   fresh start keeps the wrk runs' heap growth out of its baseline); the server on core 0, the test on core 1.
-#   RSS per idle keep-alive connection is a must-hold figure for Snow.Native (at most 700 B): the notes say
-#   whether it held, for snow and snow-before.
+#   RSS per idle keep-alive connection is a must-hold figure for Snow.Native (at most 700 B): the script checks
+#   whether it held, for snow and snow-before (the table's footer says).
 # - BASELINE_REV=<rev>: `git worktree add` of that revision under a temp dir (removed on exit), its
 #   bench/Snow.Native.BenchServer built in Release and run as "snow-before" beside "snow" (this work tree,
 #   uncommitted changes included), with the same command line, in the same rounds and in the connection test;
@@ -40,8 +40,9 @@
 # a server's start by 30 s and its stop by 10 s (then SIGKILL to its process group). On exit, however it
 # exits, the trap stops the client and every server still running and removes the baseline's worktree.
 #
-# A default run takes about 12 minutes for three servers (WARMUP 3 min, 3 rounds 4.5 min, connection tests
-# ~1.5 min each), about 16 with snow-before; plus the builds. The script logs its estimate at the start.
+# A default run takes about 9 minutes for three servers (warm-up 3 min, 3 rounds 4.5 min, connection tests
+# ~20 s each) and about 12 with snow-before (one measured: 11.5 min, of which the builds took 23 s; a first
+# build of a tree takes longer). The script logs its estimate once the builds are done.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -79,6 +80,7 @@ declare -A AVAILABLE     # AVAILABLE[server] = 1 when it was built/installed
 declare -A SERVER_PIDS   # SERVER_PIDS[server] = pid of the running server (its process group leader)
 declare -A MEMORY_PIDS   # MEMORY_PIDS[server] = pid of the process that holds its connections
 declare -A DEAD          # DEAD[server] = 1 once it exited during the throughput rounds
+ROUND_LOADS=()           # the 1-minute load average at the start of each round
 
 log() { echo "[bench] $*" | tee -a "$RUN_LOG" >&2; }
 note() { NOTES+=("$*"); log "note: $*"; }
@@ -365,8 +367,8 @@ short_label_of() {
 }
 
 # start NAME: starts the server; MEMORY_PIDS[NAME] is the process that holds the connections. Both Snow
-# builds get the same command line (--host --port --loops --poller), which every revision of the bench
-# server understands.
+# builds get the same command line (--host --port --loops --poller), which the bench server has taken since
+# its first commit (8ec9d87): a baseline revision need understand nothing newer.
 start() {
   local name=$1 port
   port=$(port_of "$name")
@@ -473,7 +475,8 @@ throughput() {
   for ((round = 1; round <= ROUNDS; round++)); do
     order=()
     for ((i = 0; i < count; i++)); do order+=("${started[$(( (i + round - 1) % count ))]}"); done
-    log "round $round of $ROUNDS (order: ${order[*]})"
+    ROUND_LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
+    log "round $round of $ROUNDS (order: ${order[*]}; load average ${ROUND_LOADS[-1]})"
     for entry in "${THROUGHPUT_TESTS[@]}"; do
       for name in "${order[@]}"; do
         still_running "$name" && measure "$name" "$entry" "$round"
@@ -481,6 +484,9 @@ throughput() {
     done
   done
   stop_all_servers
+  if awk -v loads="${ROUND_LOADS[*]}" 'BEGIN { n = split(loads, l, " "); for (i = 1; i <= n; i++) if (l[i] >= 1.5) exit 0; exit 1 }'; then
+    note "load average at the start of each round: ${ROUND_LOADS[*]} (the bench itself accounts for about 1): other processes shared the cores"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -678,7 +684,8 @@ estimate=0
 if [[ " $TESTS " == *" throughput "* ]]; then
   estimate=$(( ${#THROUGHPUT_TESTS[@]} * ${#RUNNING[@]} * ($(seconds_of "$WARMUP") + ROUNDS * $(seconds_of "$DURATION")) ))
 fi
-[[ " $TESTS " == *" connections "* ]] && estimate=$(( estimate + ${#RUNNING[@]} * 90 ))
+# A connection test takes ~15 s at 9,000 connections, plus the server's start and stop.
+[[ " $TESTS " == *" connections "* ]] && estimate=$(( estimate + ${#RUNNING[@]} * 20 ))
 log "servers: ${RUNNING[*]}; expect about $(( (estimate + 59) / 60 )) minutes"
 
 if [[ " $TESTS " == *" throughput "* ]]; then
