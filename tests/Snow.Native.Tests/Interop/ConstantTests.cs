@@ -91,6 +91,43 @@ public sealed class ConstantTests
         });
     }
 
+    // The highest errno each OS defines: Linux EHWPOISON 133 (asm-generic, x86_64 and arm64; MIPS numbers up to
+    // EDQUOT 1133), macOS ELAST 106 (EQFULL), FreeBSD ELAST 97 (EINTEGRITY).
+    private const int HighestLinuxErrno = 133;
+    private const int HighestLinuxMipsErrno = 1133;
+    private const int HighestMacOSErrno = 106;
+    private const int HighestFreeBSDErrno = 97;
+
+    [Test]
+    public void NoErrnoValueIsARawNumberThatMeansAnotherError()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach (Errno errno in Enum.GetValues<Errno>())
+            {
+                int value = (int)errno;
+                if (value <= HighestLinuxErrno)
+                {
+                    Assert.That(LinuxErrno.ToPortable(value), Is.EqualTo(errno), $"{errno} = {value} is Linux's raw {value}");
+                }
+                if (value <= HighestMacOSErrno)
+                {
+                    Assert.That(BsdErrno.ToPortable(value, macOS: true), Is.EqualTo(errno), $"{errno} = {value} is macOS's raw {value}");
+                }
+                if (value <= HighestFreeBSDErrno)
+                {
+                    Assert.That(BsdErrno.ToPortable(value, macOS: false), Is.EqualTo(errno), $"{errno} = {value} is FreeBSD's raw {value}");
+                }
+            }
+            // The other way round: a raw number cast by mistake names nothing, except 0, which means success anyway.
+            for (int raw = 1; raw <= HighestLinuxMipsErrno; raw++)
+            {
+                Assert.That(Enum.IsDefined((Errno)raw), Is.False, $"raw {raw} cast to Errno reads as {(Errno)raw}");
+            }
+            Assert.That((Errno)0, Is.EqualTo(Errno.Success));
+        });
+    }
+
     [Test]
     public void EOPNOTSUPPDiffersBetweenMacOSAndFreeBSD()
     {
