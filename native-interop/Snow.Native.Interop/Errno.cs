@@ -13,7 +13,7 @@ namespace Snow.Native.Interop;
 /// silently meaning another error: with the old 1, 2, 3... numbering, raw 4 (EINTR everywhere) read as EIO.
 /// Success stays 0, which is also what raw 0 means, so that <c>default(Errno)</c> is no error.
 /// </remarks>
-public enum Errno
+internal enum Errno
 {
     Success = 0,
 
@@ -57,7 +57,7 @@ public enum Errno
 }
 
 /// <summary>Reads and translates errno.</summary>
-public static class ErrnoInfo
+internal static class ErrnoInfo
 {
     /// <summary>
     /// The errno of the last import declared with SetLastError = true on this thread. Call it right after the
@@ -88,7 +88,7 @@ public static class ErrnoInfo
 }
 
 /// <summary>A failed system call: which call, the portable errno and the raw number.</summary>
-public sealed class ErrnoException : IOException
+internal sealed class ErrnoException : IOException
 {
     public ErrnoException(string call, Errno errno, int raw)
         : base($"{call} failed: {Describe(errno, raw)}", raw)

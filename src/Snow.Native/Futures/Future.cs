@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Snow.Native.Loop;
 
 namespace Snow.Native;
 

@@ -3,7 +3,8 @@ using Snow.Native.Interop;
 namespace Snow.Native.Tests.Interop;
 
 /// <summary>The ABI numbers of DESIGN.md's table, per OS, and errno translation both ways.</summary>
-public sealed class ConstantTests
+// Internal because its test cases take the interop's internal types (NUnit runs internal fixtures).
+internal sealed class ConstantTests
 {
     [Test]
     public void LinuxSocketAndEpollConstants()
