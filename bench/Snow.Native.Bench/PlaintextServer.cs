@@ -1,5 +1,4 @@
 using System.Net;
-using Snow.Native.Polling;
 
 namespace Snow.Native.Bench;
 

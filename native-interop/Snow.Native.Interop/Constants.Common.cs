@@ -1,7 +1,7 @@
 namespace Snow.Native.Interop;
 
 /// <summary>Values that are the same on Linux, macOS and FreeBSD.</summary>
-public static class CommonConstants
+internal static class CommonConstants
 {
     public const int SHUT_RD = 0;
     public const int SHUT_WR = 1;
@@ -28,7 +28,7 @@ public static class CommonConstants
 }
 
 /// <summary>The constants of the running OS, chosen once; code above this layer reads only these.</summary>
-public static class SysConst
+internal static class SysConst
 {
     private static readonly UnixFlavor F = Platform.Flavor;
 

@@ -1,7 +1,7 @@
 namespace Snow.Native.Interop;
 
 /// <summary>FreeBSD values (sys/sys/socket.h, fcntl.h, event.h), FreeBSD 12 and later.</summary>
-public static class FreeBSDConstants
+internal static class FreeBSDConstants
 {
     public const int AF_INET = 2;
     public const int AF_INET6 = 28;

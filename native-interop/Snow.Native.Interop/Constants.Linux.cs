@@ -1,7 +1,7 @@
 namespace Snow.Native.Interop;
 
 /// <summary>Linux values (glibc headers; identical on x86_64 and arm64 for everything here).</summary>
-public static class LinuxConstants
+internal static class LinuxConstants
 {
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;

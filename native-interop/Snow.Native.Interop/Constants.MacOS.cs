@@ -1,7 +1,7 @@
 namespace Snow.Native.Interop;
 
 /// <summary>macOS values (xnu bsd/sys/socket.h, fcntl.h, event.h).</summary>
-public static class MacOSConstants
+internal static class MacOSConstants
 {
     public const int AF_INET = 2;
     public const int AF_INET6 = 30;

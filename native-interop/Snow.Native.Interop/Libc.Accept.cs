@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Snow.Native.Interop;
 
 /// <summary>accept4 (Linux, FreeBSD) and accept (macOS, which lacks accept4).</summary>
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "accept4", SetLastError = true)]
     public static partial int Accept4(int fd, SockAddr* address, uint* addressLength, int flags);

@@ -6,7 +6,7 @@ namespace Snow.Native.Interop;
 /// epoll_create1, epoll_ctl, epoll_wait (Linux). The event pointer is untyped because the struct's layout depends
 /// on the architecture; see <see cref="EpollEventLayout"/>.
 /// </summary>
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);

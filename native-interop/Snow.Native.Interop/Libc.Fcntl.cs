@@ -8,7 +8,7 @@ namespace Snow.Native.Interop;
 /// while fixed ones go in registers, so a three-argument import would leave the argument in x2 where fcntl never
 /// looks. There the import fills x2..x7 with dummies, which puts the real argument in the first stack slot.
 /// </summary>
-public static partial class Libc
+internal static partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
     private static partial int FcntlFixed(int fd, int command, long argument);

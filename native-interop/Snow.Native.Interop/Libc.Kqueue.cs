@@ -7,7 +7,7 @@ namespace Snow.Native.Interop;
 /// macOS and 64 on FreeBSD 12+ (<see cref="KEventMacOS"/>, <see cref="KEventFreeBSD"/>). FreeBSD 12 keeps the old
 /// 32-byte call under a versioned symbol; the default "kevent" symbol is the 64-byte one.
 /// </summary>
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "kqueue", SetLastError = true)]
     public static partial int Kqueue();

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Snow.Native.Interop;
 
 /// <summary>recv, send, writev, read, write, close.</summary>
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Snow.Native.Interop;
 
 /// <summary>getrlimit and setrlimit, for the open-file limit a server with many connections needs.</summary>
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, RLimit* limit);

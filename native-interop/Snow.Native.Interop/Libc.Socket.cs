@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Snow.Native.Interop;
 
 /// <summary>socket, bind, listen, connect, setsockopt, getsockopt, getsockname, shutdown.</summary>
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);

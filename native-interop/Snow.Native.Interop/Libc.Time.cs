@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Snow.Native.Interop;
 
 /// <summary>clock_gettime, for the CPU time of the calling thread (tests use it to tell blocking from spinning).</summary>
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(Libraries.Libc, EntryPoint = "clock_gettime", SetLastError = true)]
     public static partial int ClockGetTime(int clockId, TimeSpec* time);

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Snow.Native.Interop;
 
 /// <summary>The Unix flavours whose libc ABI this layer knows.</summary>
-public enum UnixFlavor
+internal enum UnixFlavor
 {
     /// <summary>Not a Unix this layer knows; only portable code paths may be used.</summary>
     Unknown,
@@ -13,7 +13,7 @@ public enum UnixFlavor
 }
 
 /// <summary>Which OS and architecture the process runs on, decided once.</summary>
-public static class Platform
+internal static class Platform
 {
     public static readonly UnixFlavor Flavor = Detect();
 

@@ -4,7 +4,7 @@ namespace Snow.Native.Interop;
 
 /// <summary>struct kevent on macOS (and FreeBSD before 12): 32 bytes on 64-bit systems.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct KEventMacOS
+internal struct KEventMacOS
 {
     public nuint Ident;
     public short Filter;
@@ -19,7 +19,7 @@ public struct KEventMacOS
 /// 64-bit extension words follow udata.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct KEventFreeBSD
+internal unsafe struct KEventFreeBSD
 {
     public nuint Ident;
     public short Filter;
@@ -32,7 +32,7 @@ public unsafe struct KEventFreeBSD
 
 /// <summary>struct timespec: two longs on the 64-bit systems we support.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct TimeSpec
+internal struct TimeSpec
 {
     public nint Seconds;
     public nint Nanoseconds;

@@ -4,7 +4,7 @@ namespace Snow.Native.Interop;
 
 /// <summary>struct iovec for writev: base pointer and length.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct IOVector
+internal unsafe struct IOVector
 {
     public byte* Base;
     public nuint Count;
@@ -12,7 +12,7 @@ public unsafe struct IOVector
 
 /// <summary>struct rlimit: two rlim_t (64-bit on every system we support).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct RLimit
+internal struct RLimit
 {
     public ulong Current;
     public ulong Maximum;

@@ -8,7 +8,7 @@ namespace Snow.Native.Interop;
 /// not fit, and the set does not check: callers must refuse such fds.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Size = 128)]
-public unsafe struct FdSet
+internal unsafe struct FdSet
 {
     public const int Capacity = CommonConstants.FD_SETSIZE;
 
@@ -48,7 +48,7 @@ public unsafe struct FdSet
 
 /// <summary>struct timeval: tv_sec is a long; tv_usec a long on Linux, an int (padded to 16 bytes) on macOS.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 16)]
-public struct TimeVal
+internal struct TimeVal
 {
     public long Seconds;
     /// <summary>Written as 32 bits so that macOS's int tv_usec and Linux's long read the same value (little-endian).</summary>

@@ -8,7 +8,7 @@ namespace Snow.Native.Interop;
 /// byte and an 8-bit family. Port and address are in network byte order everywhere.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 16)]
-public struct SockAddrIn
+internal struct SockAddrIn
 {
     [FieldOffset(0)] public ushort LinuxFamily;
     [FieldOffset(0)] public byte BsdLength;
@@ -22,7 +22,7 @@ public struct SockAddrIn
 
 /// <summary>struct sockaddr_in6, 28 bytes on every OS here, with the same family/length split as sockaddr_in.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 28)]
-public unsafe struct SockAddrIn6
+internal unsafe struct SockAddrIn6
 {
     [FieldOffset(0)] public ushort LinuxFamily;
     [FieldOffset(0)] public byte BsdLength;
@@ -37,7 +37,7 @@ public unsafe struct SockAddrIn6
 
 /// <summary>Room for either address kind (a small sockaddr_storage), plus encoding and decoding per OS.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 28)]
-public unsafe struct SockAddr
+internal unsafe struct SockAddr
 {
     [FieldOffset(0)] public SockAddrIn V4;
     [FieldOffset(0)] public SockAddrIn6 V6;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Snow.Native;
 using Snow.Native.Demo;
-using Snow.Native.Polling;
 
 // The three examples of the original Snow, in one server.
 
@@ -110,7 +109,7 @@ namespace Snow.Native.Demo
                 {
                     "--host" => options with { Host = Value() },
                     "--port" => options with { Port = int.TryParse(Value(), out int port) && port is >= 0 and <= 65535 ? port : throw new ArgumentException("--port takes 0 to 65535.") },
-                    "--poller" => options with { Poller = PollerFactory.Parse(Value()) },
+                    "--poller" => options with { Poller = ParsePoller(Value()) },
                     "--loops" => options with { Loops = int.TryParse(Value(), out int loops) && loops >= 1 ? loops : throw new ArgumentException("--loops takes a whole number of at least 1.") },
                     "-h" or "--help" => options with { Help = true },
                     _ => throw new ArgumentException($"Unknown option {arg}."),
@@ -118,5 +117,15 @@ namespace Snow.Native.Demo
             }
             return options;
         }
+
+        // The poller's name as the command line spells it; whether this OS offers it is checked when the server starts.
+        private static PollerKind ParsePoller(string name) => name.Trim().ToLowerInvariant() switch
+        {
+            "auto" => PollerKind.Auto,
+            "epoll" => PollerKind.Epoll,
+            "kqueue" => PollerKind.Kqueue,
+            "select" => PollerKind.Select,
+            _ => throw new ArgumentException($"--poller takes epoll, kqueue or select, not '{name}'."),
+        };
     }
 }

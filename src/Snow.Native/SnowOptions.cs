@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Snow.Native.Http;
-using Snow.Native.Polling;
 
 namespace Snow.Native;
 

@@ -4,7 +4,8 @@ namespace Snow.Native;
 /// What an iterator handler yields: a <see cref="Future"/> to park on, or the final <see cref="HttpResponse"/>.
 /// Both convert implicitly, so <c>yield return future;</c> and <c>yield return new HttpResponse("done");</c> both
 /// work. After a yielded future is ready, its callback makes the response if it has one; otherwise the iterator
-/// resumes, and <see cref="Future.Result"/> holds the value.
+/// resumes, and <see cref="Future.Result"/> holds the value (reading it throws if the future failed or was canceled,
+/// which answers the request with a 500).
 /// </summary>
 public readonly struct Step
 {

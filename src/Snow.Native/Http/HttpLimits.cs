@@ -1,4 +1,4 @@
-namespace Snow.Native.Http;
+namespace Snow.Native;
 
 /// <summary>
 /// Bounds on what a client may send, so that no request can make the server buffer or work without limit.

@@ -1,4 +1,4 @@
-namespace Snow.Native.Http;
+namespace Snow.Native;
 
 /// <summary>Reason phrases (RFC 9110 section 15) and the preformatted status lines the writer copies.</summary>
 public static class HttpStatus

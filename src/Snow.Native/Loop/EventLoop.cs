@@ -12,7 +12,7 @@ namespace Snow.Native.Loop;
 /// Everything but <see cref="Post(Action{object?}, object?)"/>, <see cref="Stop"/> and the read-only properties
 /// belongs to the loop's own thread.
 /// </summary>
-public sealed class EventLoop : IDisposable
+internal sealed class EventLoop : IDisposable
 {
     private readonly TimerHeap _timers = new();
     private readonly ConcurrentQueue<WorkItem> _posted = new();

@@ -4,7 +4,7 @@ namespace Snow.Native.Loop;
 /// Makes <c>await</c> inside a handler resume on the handler's own loop thread: continuations are posted to the
 /// loop, which wakes to run them.
 /// </summary>
-public sealed class EventLoopSynchronizationContext(EventLoop loop) : SynchronizationContext
+internal sealed class EventLoopSynchronizationContext(EventLoop loop) : SynchronizationContext
 {
     public EventLoop Loop { get; } = loop;
 

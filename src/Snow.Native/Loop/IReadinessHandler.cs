@@ -3,7 +3,7 @@ using Snow.Native.Polling;
 namespace Snow.Native.Loop;
 
 /// <summary>What an <see cref="EventLoop"/> calls when a descriptor registered with it is ready.</summary>
-public interface IReadinessHandler
+internal interface IReadinessHandler
 {
     void OnReady(PollEvents events);
 }

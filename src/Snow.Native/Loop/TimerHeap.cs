@@ -1,7 +1,7 @@
 namespace Snow.Native.Loop;
 
 /// <summary>A timer scheduled on an <see cref="EventLoop"/>; cancel it through the loop that made it.</summary>
-public sealed class LoopTimer
+internal sealed class LoopTimer
 {
     internal LoopTimer(long dueMilliseconds, long sequence, Action<object?> callback, object? state)
     {

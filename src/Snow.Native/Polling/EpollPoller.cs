@@ -8,7 +8,7 @@ namespace Snow.Native.Polling;
 /// Linux epoll, level-triggered. The waker is an eventfd registered under a token no caller can use; reading it
 /// resets the counter, so any number of wake-ups between two waits cost one event.
 /// </summary>
-public sealed unsafe class EpollPoller : IPoller
+internal sealed unsafe class EpollPoller : IPoller
 {
     private const ulong WakerData = ulong.MaxValue;
 

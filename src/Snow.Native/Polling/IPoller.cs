@@ -2,7 +2,7 @@ namespace Snow.Native.Polling;
 
 /// <summary>What a registered descriptor should be watched for.</summary>
 [Flags]
-public enum PollInterest : byte
+internal enum PollInterest : byte
 {
     None = 0,
     Read = 1,
@@ -12,7 +12,7 @@ public enum PollInterest : byte
 
 /// <summary>What a poller saw on a descriptor.</summary>
 [Flags]
-public enum PollEvents : byte
+internal enum PollEvents : byte
 {
     None = 0,
     /// <summary>Data (or end of stream, or a pending connection) can be read without blocking.</summary>
@@ -27,7 +27,7 @@ public enum PollEvents : byte
 }
 
 /// <summary>One ready descriptor: the token it was registered with and what it is ready for.</summary>
-public readonly record struct PollEvent(long Token, PollEvents Events);
+internal readonly record struct PollEvent(long Token, PollEvents Events);
 
 /// <summary>
 /// A readiness poller: the one contract epoll, kqueue and select implement. Level-triggered: a descriptor is
@@ -35,7 +35,7 @@ public readonly record struct PollEvent(long Token, PollEvents Events);
 /// <see cref="IDisposable.Dispose"/> belongs to the thread that waits; <see cref="Wake"/> may be called from any
 /// thread at any time.
 /// </summary>
-public interface IPoller : IDisposable
+internal interface IPoller : IDisposable
 {
     /// <summary>"epoll", "kqueue" or "select".</summary>
     string Name { get; }

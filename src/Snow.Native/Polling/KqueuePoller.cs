@@ -10,7 +10,7 @@ namespace Snow.Native.Polling;
 /// The waker is an EVFILT_USER event with EV_CLEAR. struct kevent is 32 bytes on macOS and 64 on FreeBSD 12+, but
 /// the fields we use sit at the same offsets in both, so only the stride differs.
 /// </summary>
-public sealed unsafe class KqueuePoller : IPoller
+internal sealed unsafe class KqueuePoller : IPoller
 {
     private const int IdentOffset = 0;
     private const int FilterOffset = 8;

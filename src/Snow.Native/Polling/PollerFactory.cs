@@ -7,7 +7,7 @@ namespace Snow.Native.Polling;
 /// then the SNOW_POLLER environment variable (epoll, kqueue or select), then the OS's best: epoll on Linux,
 /// kqueue on macOS and FreeBSD, select elsewhere.
 /// </summary>
-public static class PollerFactory
+internal static class PollerFactory
 {
     public const string EnvironmentVariable = "SNOW_POLLER";
 

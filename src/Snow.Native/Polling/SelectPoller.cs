@@ -7,7 +7,7 @@ namespace Snow.Native.Polling;
 /// registration costs no system call. It holds descriptors below FD_SETSIZE (1024) only and refuses others:
 /// FD_SET on a larger fd would write past the set. The waker is a non-blocking pipe.
 /// </summary>
-public sealed unsafe class SelectPoller : IPoller
+internal sealed unsafe class SelectPoller : IPoller
 {
     private const long WakerToken = -1;
 

@@ -3,7 +3,8 @@ using Snow.Native.Interop;
 namespace Snow.Native.Tests.Interop;
 
 /// <summary>The ABI numbers of DESIGN.md's table, per OS, and errno translation both ways.</summary>
-public sealed class ConstantTests
+// Internal because its test cases take the interop's internal types (NUnit runs internal fixtures).
+internal sealed class ConstantTests
 {
     [Test]
     public void LinuxSocketAndEpollConstants()
@@ -88,6 +89,43 @@ public sealed class ConstantTests
             Assert.That(BsdErrno.ToPortable(bsd, macOS: true), Is.EqualTo(errno));
             Assert.That(BsdErrno.ToPortable(bsd, macOS: false), Is.EqualTo(errno));
             Assert.That(BsdErrno.ToRaw(errno, macOS: true), Is.EqualTo(bsd));
+        });
+    }
+
+    // The highest errno each OS defines: Linux EHWPOISON 133 (asm-generic, x86_64 and arm64; MIPS numbers up to
+    // EDQUOT 1133), macOS ELAST 106 (EQFULL), FreeBSD ELAST 97 (EINTEGRITY).
+    private const int HighestLinuxErrno = 133;
+    private const int HighestLinuxMipsErrno = 1133;
+    private const int HighestMacOSErrno = 106;
+    private const int HighestFreeBSDErrno = 97;
+
+    [Test]
+    public void NoErrnoValueIsARawNumberThatMeansAnotherError()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach (Errno errno in Enum.GetValues<Errno>())
+            {
+                int value = (int)errno;
+                if (value <= HighestLinuxErrno)
+                {
+                    Assert.That(LinuxErrno.ToPortable(value), Is.EqualTo(errno), $"{errno} = {value} is Linux's raw {value}");
+                }
+                if (value <= HighestMacOSErrno)
+                {
+                    Assert.That(BsdErrno.ToPortable(value, macOS: true), Is.EqualTo(errno), $"{errno} = {value} is macOS's raw {value}");
+                }
+                if (value <= HighestFreeBSDErrno)
+                {
+                    Assert.That(BsdErrno.ToPortable(value, macOS: false), Is.EqualTo(errno), $"{errno} = {value} is FreeBSD's raw {value}");
+                }
+            }
+            // The other way round: a raw number cast by mistake names nothing, except 0, which means success anyway.
+            for (int raw = 1; raw <= HighestLinuxMipsErrno; raw++)
+            {
+                Assert.That(Enum.IsDefined((Errno)raw), Is.False, $"raw {raw} cast to Errno reads as {(Errno)raw}");
+            }
+            Assert.That((Errno)0, Is.EqualTo(Errno.Success));
         });
     }
 

@@ -11,7 +11,8 @@ namespace Snow.Native.Tests.Interop;
 /// The structs are fixed managed types, so the layouts of other platforms are checked here too; which one the
 /// running process uses is checked against its own OS and architecture.
 /// </summary>
-public sealed unsafe class StructLayoutTests
+// Internal because its test cases take the interop's internal types (NUnit runs internal fixtures).
+internal sealed unsafe class StructLayoutTests
 {
     private static int Offset<TStruct, TField>(ref TStruct instance, ref TField field) =>
         (int)Unsafe.ByteOffset(ref Unsafe.As<TStruct, byte>(ref instance), ref Unsafe.As<TField, byte>(ref field));
