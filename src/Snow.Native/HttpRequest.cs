@@ -191,7 +191,7 @@ public sealed class HttpRequest
     internal bool TryDecodePath()
     {
         ReadOnlySpan<byte> raw = RawPath;
-        if (_pathChars.Length < raw.Length + 1) _pathChars = new char[Math.Max(raw.Length + 1, 64)];
+        if (_pathChars.Length < raw.Length + 1) _pathChars = new char[Math.Max(raw.Length + 1, 16)];
         if (!RequestPathDecoder.TryDecode(raw, _pathChars, out int written))
         {
             _pathLength = -1;

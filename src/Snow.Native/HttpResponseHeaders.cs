@@ -10,6 +10,13 @@ namespace Snow.Native;
 public sealed class HttpResponseHeaders : IEnumerable<KeyValuePair<string, string>>
 {
     private readonly List<KeyValuePair<string, string>> _items = new(4);
+    private readonly HttpResponseBase? _owner;
+
+    public HttpResponseHeaders()
+    {
+    }
+
+    internal HttpResponseHeaders(HttpResponseBase owner) => _owner = owner;
 
     public int Count => _items.Count;
 
@@ -33,6 +40,7 @@ public sealed class HttpResponseHeaders : IEnumerable<KeyValuePair<string, strin
 
     public void Add(string name, string value)
     {
+        _owner?.ThrowIfReadOnly();
         ValidateName(name);
         ValidateValue(name, value);
         if (IsFraming(name))
@@ -42,8 +50,11 @@ public sealed class HttpResponseHeaders : IEnumerable<KeyValuePair<string, strin
         _items.Add(new(name, value));
     }
 
-    public bool Remove(string name) =>
-        _items.RemoveAll(item => string.Equals(item.Key, name, StringComparison.OrdinalIgnoreCase)) > 0;
+    public bool Remove(string name)
+    {
+        _owner?.ThrowIfReadOnly();
+        return _items.RemoveAll(item => string.Equals(item.Key, name, StringComparison.OrdinalIgnoreCase)) > 0;
+    }
 
     public bool Contains(string name) => this[name] is not null;
 

@@ -39,21 +39,33 @@ public sealed class ResponseCookie
 
     public string Value { get; }
 
-    public string? Path { get; set => field = CheckAttribute(value, nameof(Path)); }
+    public string? Path { get; set { ThrowIfReadOnly(); field = CheckAttribute(value, nameof(Path)); } }
 
-    public string? Domain { get; set => field = CheckAttribute(value, nameof(Domain)); }
+    public string? Domain { get; set { ThrowIfReadOnly(); field = CheckAttribute(value, nameof(Domain)); } }
 
-    public DateTimeOffset? Expires { get; set; }
+    public DateTimeOffset? Expires { get; set { ThrowIfReadOnly(); field = value; } }
 
-    public TimeSpan? MaxAge { get; set; }
+    public TimeSpan? MaxAge { get; set { ThrowIfReadOnly(); field = value; } }
 
-    public bool Secure { get; set; }
+    public bool Secure { get; set { ThrowIfReadOnly(); field = value; } }
 
-    public bool HttpOnly { get; set; }
+    public bool HttpOnly { get; set { ThrowIfReadOnly(); field = value; } }
 
-    public SameSiteMode SameSite { get; set; }
+    public SameSiteMode SameSite { get; set { ThrowIfReadOnly(); field = value; } }
 
     /// <summary>The header value: "name=value; Path=/; Max-Age=60; HttpOnly ...".</summary>
+    private volatile bool _readOnly;
+
+    /// <summary>True once the response it belongs to is being sent: its attributes can no longer change.</summary>
+    public bool IsReadOnly => _readOnly;
+
+    internal void MarkReadOnly() => _readOnly = true;
+
+    private void ThrowIfReadOnly()
+    {
+        if (_readOnly) throw new InvalidOperationException("This cookie's response is being sent: the cookie can no longer be changed.");
+    }
+
     public override string ToString()
     {
         var text = new StringBuilder(Name.Length + Value.Length + 64);

@@ -24,7 +24,7 @@ namespace Snow.Native;
 /// <para>Writes made before the handler returns the response are kept and sent with the head. A response object
 /// answers one request only.</para>
 /// </remarks>
-public sealed class StreamingResponse : HttpResponse
+public sealed class StreamingResponse : HttpResponseBase
 {
     /// <summary>The hard limit on queued bytes, as a multiple of <see cref="SnowOptions.MaxResponseBufferBytes"/>.</summary>
     public const int HardLimitFactor = 16;
@@ -56,7 +56,7 @@ public sealed class StreamingResponse : HttpResponse
     private CancellationTokenSource? _abortedSource;
 
     public StreamingResponse(int statusCode = 200, string? contentType = null)
-        : base("", statusCode, contentType)
+        : base(statusCode, contentType ?? HttpResponse.DefaultContentType)
     {
     }
 

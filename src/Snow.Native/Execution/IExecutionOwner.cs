@@ -7,5 +7,5 @@ internal interface IExecutionOwner
     /// The handler answered. The owner writes <paramref name="response"/> and then gives the execution back with
     /// <see cref="RequestExecution.Release"/>.
     /// </summary>
-    void OnResponseReady(RequestExecution execution, HttpResponse response);
+    void OnResponseReady(RequestExecution execution, HttpResponseBase response);
 }

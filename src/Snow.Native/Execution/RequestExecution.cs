@@ -18,8 +18,11 @@ internal sealed class RequestExecution : IFutureWaiter
     private Route? _route;
     private IEnumerator<Step>? _iterator;
     private Future? _parkedOn;
-    private ValueTask<HttpResponse> _pendingValueTask;
-    private Task<HttpResponse>? _pendingTask;
+    // A pending async handler: a ValueTask of either result type, or a Task (of HttpResponseBase or of HttpResponse).
+    private ValueTask<HttpResponseBase> _pendingValueTask;
+    private ValueTask<HttpResponse> _pendingValueTaskOfResponse;
+    private Task? _pendingTask;
+    private bool _pendingIsOfResponse;
     private Action? _onTaskCompleted;
     private bool _abandoned;
 
@@ -40,7 +43,7 @@ internal sealed class RequestExecution : IFutureWaiter
     /// Routes the request: the route to run, or null with the answer to give instead (404, 405, or 400 for a path
     /// the server refuses to decode, which also closes the connection).
     /// </summary>
-    public static Route? Route(LoopExecutions context, HttpRequest request, out HttpResponse? answer)
+    public static Route? Route(LoopExecutions context, HttpRequest request, out HttpResponseBase? answer)
     {
         if (!request.TryDecodePath())
         {
@@ -70,7 +73,7 @@ internal sealed class RequestExecution : IFutureWaiter
     /// Runs <paramref name="route"/>'s handler: the response if it answered at once; otherwise null, and
     /// <paramref name="pending"/> is the execution that will tell <paramref name="owner"/> later.
     /// </summary>
-    public static HttpResponse? Start(LoopExecutions context, HttpRequest request, Route route, IExecutionOwner owner, out RequestExecution? pending)
+    public static HttpResponseBase? Start(LoopExecutions context, HttpRequest request, Route route, IExecutionOwner owner, out RequestExecution? pending)
     {
         pending = null;
         RequestExecution? rented = null;
@@ -79,11 +82,11 @@ internal sealed class RequestExecution : IFutureWaiter
             switch (route.Kind)
             {
                 case HandlerKind.Plain:
-                    return ((Func<HttpRequest, HttpResponse>)route.Handler)(request) ?? NullResponse(context, request, route);
+                    return ((Func<HttpRequest, HttpResponseBase>)route.Handler)(request) ?? NullResponse(context, request, route);
                 case HandlerKind.Iterator:
                 {
                     IEnumerator<Step> iterator = ((Func<HttpRequest, IEnumerable<Step>>)route.Handler)(request).GetEnumerator();
-                    HttpResponse? response = Advance(iterator, request, out Future? parkOn);
+                    HttpResponseBase? response = Advance(iterator, request, out Future? parkOn);
                     if (response is not null) return response;
                     RequestExecution execution = rented = context.Rent(owner, request, route);
                     execution._iterator = iterator;
@@ -95,9 +98,20 @@ internal sealed class RequestExecution : IFutureWaiter
                     execution.Release();
                     return response;
                 }
-                case HandlerKind.AsyncValueTask:
+                case HandlerKind.AsyncValueTask when route.AnswersHttpResponse:
                 {
                     ValueTask<HttpResponse> task = ((Func<HttpRequest, ValueTask<HttpResponse>>)route.Handler)(request);
+                    if (task.IsCompleted) return task.Result ?? NullResponse(context, request, route);
+                    RequestExecution execution = context.Rent(owner, request, route);
+                    execution._pendingValueTaskOfResponse = task;
+                    execution._pendingIsOfResponse = true;
+                    pending = execution;
+                    task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(execution._onTaskCompleted ??= execution.OnTaskCompleted);
+                    return null;
+                }
+                case HandlerKind.AsyncValueTask:
+                {
+                    ValueTask<HttpResponseBase> task = ((Func<HttpRequest, ValueTask<HttpResponseBase>>)route.Handler)(request);
                     if (task.IsCompleted) return task.Result ?? NullResponse(context, request, route);
                     RequestExecution execution = context.Rent(owner, request, route);
                     execution._pendingValueTask = task;
@@ -107,10 +121,13 @@ internal sealed class RequestExecution : IFutureWaiter
                 }
                 default:
                 {
-                    Task<HttpResponse> task = ((Func<HttpRequest, Task<HttpResponse>>)route.Handler)(request);
-                    if (task.IsCompleted) return task.GetAwaiter().GetResult() ?? NullResponse(context, request, route);
+                    Task task = route.AnswersHttpResponse
+                        ? ((Func<HttpRequest, Task<HttpResponse>>)route.Handler)(request)
+                        : ((Func<HttpRequest, Task<HttpResponseBase>>)route.Handler)(request);
+                    if (task.IsCompleted) return ResultOf(task, route.AnswersHttpResponse) ?? NullResponse(context, request, route);
                     RequestExecution execution = context.Rent(owner, request, route);
                     execution._pendingTask = task;
+                    execution._pendingIsOfResponse = route.AnswersHttpResponse;
                     pending = execution;
                     task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(execution._onTaskCompleted ??= execution.OnTaskCompleted);
                     return null;
@@ -138,7 +155,7 @@ internal sealed class RequestExecution : IFutureWaiter
         }
         DropIterator();
         // A pending task keeps the execution until it completes: its result is dropped then.
-        if (_pendingTask is null && _pendingValueTask == default) Release();
+        if (!HasPendingTask) Release();
     }
 
     /// <summary>Gives the execution back to its loop's pool once its owner is done with it.</summary>
@@ -151,6 +168,8 @@ internal sealed class RequestExecution : IFutureWaiter
         _parkedOn = null;
         _pendingTask = null;
         _pendingValueTask = default;
+        _pendingValueTaskOfResponse = default;
+        _pendingIsOfResponse = false;
         _abandoned = false;
         _context.Return(this);
     }
@@ -167,7 +186,7 @@ internal sealed class RequestExecution : IFutureWaiter
         _context.Loop.Post(static state => ((RequestExecution)state!).ResumeParked(), this);
 
     /// <summary>Parks on <paramref name="future"/>; false, with the response, when it was ready already and the handler answered.</summary>
-    private bool Park(Future future, out HttpResponse? response)
+    private bool Park(Future future, out HttpResponseBase? response)
     {
         while (true)
         {
@@ -185,7 +204,7 @@ internal sealed class RequestExecution : IFutureWaiter
     }
 
     /// <summary>After <paramref name="future"/> is ready: its callback answers, or the iterator goes on.</summary>
-    private HttpResponse? Continue(Future future, out Future? parkOn)
+    private HttpResponseBase? Continue(Future future, out Future? parkOn)
     {
         parkOn = null;
         if (future.Callback is { } callback)
@@ -197,7 +216,7 @@ internal sealed class RequestExecution : IFutureWaiter
     }
 
     /// <summary>Runs an iterator until it answers, or yields a future that is not ready (then null and <paramref name="parkOn"/>).</summary>
-    private static HttpResponse? Advance(IEnumerator<Step> iterator, HttpRequest request, out Future? parkOn)
+    private static HttpResponseBase? Advance(IEnumerator<Step> iterator, HttpRequest request, out Future? parkOn)
     {
         while (true)
         {
@@ -207,7 +226,7 @@ internal sealed class RequestExecution : IFutureWaiter
                 throw new InvalidOperationException("The iterator handler finished without yielding a response.");
             }
             Step step = iterator.Current;
-            if (step.Response is HttpResponse response)
+            if (step.Response is HttpResponseBase response)
             {
                 iterator.Dispose();
                 parkOn = null;
@@ -232,7 +251,7 @@ internal sealed class RequestExecution : IFutureWaiter
     {
         if (_abandoned || _parkedOn is not { IsReady: true } future) return;
         _parkedOn = null;
-        HttpResponse? response;
+        HttpResponseBase? response;
         try
         {
             response = Continue(future, out Future? next);
@@ -260,21 +279,10 @@ internal sealed class RequestExecution : IFutureWaiter
             Release();
             return;
         }
-        HttpResponse response;
+        HttpResponseBase response;
         try
         {
-            if (_pendingTask is not null)
-            {
-                Task<HttpResponse> task = _pendingTask;
-                _pendingTask = null;
-                response = task.GetAwaiter().GetResult() ?? NullResponse(_context, _request!, _route);
-            }
-            else
-            {
-                ValueTask<HttpResponse> task = _pendingValueTask;
-                _pendingValueTask = default;
-                response = task.Result ?? NullResponse(_context, _request!, _route);
-            }
+            response = TakePendingResult() ?? NullResponse(_context, _request!, _route);
         }
         catch (Exception e)
         {
@@ -289,12 +297,42 @@ internal sealed class RequestExecution : IFutureWaiter
     /// </summary>
     private void AbandonTaskResult()
     {
-        HttpResponse? response = null;
-        if (_pendingTask is { IsCompletedSuccessfully: true } task) response = task.Result;
-        else if (_pendingValueTask.IsCompletedSuccessfully) response = _pendingValueTask.Result;
-        else if (_pendingTask is { IsFaulted: true } failed) _ = failed.Exception; // observed: nobody is left to answer
+        HttpResponseBase? response = null;
+        try
+        {
+            response = TakePendingResult();
+        }
+        catch (Exception)
+        {
+            // observed: nobody is left to answer
+        }
         (response as StreamingResponse)?.AbortUnclaimed();
     }
+
+    private bool HasPendingTask => _pendingTask is not null || _pendingValueTask != default || _pendingValueTaskOfResponse != default;
+
+    /// <summary>The result of the completed pending task (throws what it threw), clearing it.</summary>
+    private HttpResponseBase? TakePendingResult()
+    {
+        if (_pendingTask is Task task)
+        {
+            _pendingTask = null;
+            return ResultOf(task, _pendingIsOfResponse);
+        }
+        if (_pendingIsOfResponse)
+        {
+            ValueTask<HttpResponse> ofResponse = _pendingValueTaskOfResponse;
+            _pendingValueTaskOfResponse = default;
+            return ofResponse.Result;
+        }
+        ValueTask<HttpResponseBase> valueTask = _pendingValueTask;
+        _pendingValueTask = default;
+        return valueTask.Result;
+    }
+
+    private static HttpResponseBase? ResultOf(Task task, bool ofResponse) => ofResponse
+        ? ((Task<HttpResponse>)task).GetAwaiter().GetResult()
+        : ((Task<HttpResponseBase>)task).GetAwaiter().GetResult();
 
     private void DropIterator()
     {

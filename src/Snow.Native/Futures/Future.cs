@@ -36,13 +36,13 @@ public class Future
     }
 
     /// <param name="callback">Makes the response of the request parked on this future once it is ready.</param>
-    public Future(Func<HttpRequest, Future, HttpResponse>? callback)
+    public Future(Func<HttpRequest, Future, HttpResponseBase>? callback)
     {
         Callback = callback;
     }
 
     /// <summary>Makes the response once the future is ready; with none, an iterator handler resumes instead.</summary>
-    public Func<HttpRequest, Future, HttpResponse>? Callback { get; }
+    public Func<HttpRequest, Future, HttpResponseBase>? Callback { get; }
 
     /// <summary>True once the future is completed, in any of the three ways: a result, an exception, a cancellation.</summary>
     public bool IsReady => _state != Pending;
@@ -245,7 +245,7 @@ public class Future<T> : Future
     }
 
     /// <param name="callback">Makes the response of the request parked on this future once it is ready.</param>
-    public Future(Func<HttpRequest, Future<T>, HttpResponse>? callback)
+    public Future(Func<HttpRequest, Future<T>, HttpResponseBase>? callback)
         : base(callback is null ? null : (request, future) => callback(request, (Future<T>)future))
     {
     }

@@ -9,7 +9,7 @@ namespace Snow.Native;
 /// </summary>
 public readonly struct Step
 {
-    private Step(Future? future, HttpResponse? response)
+    private Step(Future? future, HttpResponseBase? response)
     {
         Future = future;
         Response = response;
@@ -17,13 +17,13 @@ public readonly struct Step
 
     public Future? Future { get; }
 
-    public HttpResponse? Response { get; }
+    public HttpResponseBase? Response { get; }
 
     public static implicit operator Step(Future future) => new(future ?? throw new ArgumentNullException(nameof(future)), null);
 
-    public static implicit operator Step(HttpResponse response) => new(null, response ?? throw new ArgumentNullException(nameof(response)));
+    public static implicit operator Step(HttpResponseBase response) => new(null, response ?? throw new ArgumentNullException(nameof(response)));
 
     public static Step Park(Future future) => future;
 
-    public static Step Respond(HttpResponse response) => response;
+    public static Step Respond(HttpResponseBase response) => response;
 }

@@ -13,12 +13,12 @@ public sealed class TimeoutFuture : Future
     private readonly LoopTimer? _loopTimer;
     private readonly Timer? _poolTimer;
 
-    public TimeoutFuture(double seconds, Func<HttpRequest, Future, HttpResponse>? callback = null)
+    public TimeoutFuture(double seconds, Func<HttpRequest, Future, HttpResponseBase>? callback = null)
         : this(TimeSpan.FromSeconds(seconds), callback)
     {
     }
 
-    public TimeoutFuture(TimeSpan delay, Func<HttpRequest, Future, HttpResponse>? callback = null)
+    public TimeoutFuture(TimeSpan delay, Func<HttpRequest, Future, HttpResponseBase>? callback = null)
         : base(callback)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);

@@ -9,7 +9,7 @@ namespace Snow.Native.Http;
 /// </summary>
 internal sealed class RequestHead
 {
-    private const int InitialHeaderCapacity = 16;
+    private const int InitialHeaderCapacity = 8;
 
     private HeadRange[] _headerNames = [];
     private HeadRange[] _headerValues = [];

@@ -144,7 +144,7 @@ internal sealed partial class Http1Connection
         Route route = _route!;
         _route = null;
         _answer = null;
-        HttpResponse? response = RequestExecution.Start(_context.Execution, request, route, this, out RequestExecution? pending);
+        HttpResponseBase? response = RequestExecution.Start(_context.Execution, request, route, this, out RequestExecution? pending);
         if (_state != State.Head)
         {
             // Rejected (or closed) while the handler's first steps read the body: nobody is left to answer.

@@ -39,7 +39,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     private bool _pausedForOutput;
     private HttpRequest? _request;
     private Route? _route;
-    private HttpResponse? _answer;
+    private HttpResponseBase? _answer;
     private RequestExecution? _execution;
     private StreamingResponse? _stream;
 
@@ -167,7 +167,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         }
     }
 
-    public void OnResponseReady(RequestExecution execution, HttpResponse response)
+    public void OnResponseReady(RequestExecution execution, HttpResponseBase response)
     {
         if (!ReferenceEquals(execution, _execution) || _state != State.Executing)
         {
@@ -257,7 +257,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         ref InputBuffer input = ref _transport.Input;
         request.Bind(input.Array!, input.Start, input.Start + request.Head.HeadLength, bodyLength);
         _transport.ClearTimer();
-        HttpResponse? response = _answer;
+        HttpResponseBase? response = _answer;
         Route? route = _route;
         _answer = null;
         _route = null;
@@ -276,9 +276,10 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     }
 
     /// <summary>Writes the response to the current request and gets ready for the next: the one place keep-alive is decided.</summary>
-    private void Respond(HttpResponse response)
+    private void Respond(HttpResponseBase response)
     {
         HttpRequest request = _request!;
+        response.MarkReadOnly(); // it may be answering other requests from now on
         bool head = request.IsHeadRequest;
         bool http10KeepAlive = _keepAlive && !request.IsHttp11;
         if (_transport.PeerClosed || _context.Draining || BodyUnfinished) _keepAlive = false;
@@ -291,12 +292,12 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
             BeginStream(stream, head, http10KeepAlive);
             return;
         }
-        if (response is UpgradeResponse upgrade)
+        if (response is not HttpResponse content)
         {
-            BeginUpgrade(upgrade);
+            BeginUpgrade((UpgradeResponse)response);
             return;
         }
-        ResponseWriter.Write(ref _transport.Output, _transport.Pool, response, _keepAlive, http10KeepAlive, head,
+        ResponseWriter.Write(ref _transport.Output, _transport.Pool, content, _keepAlive, http10KeepAlive, head,
             _context.Options.AddServerHeader, _context.Date);
         EndExchange();
         ReadyForNext();

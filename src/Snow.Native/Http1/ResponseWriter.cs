@@ -92,7 +92,7 @@ internal static class ResponseWriter
     public static void WriteStreamingHead(
         ref OutputBuffer output,
         BufferPool pool,
-        HttpResponse response,
+        HttpResponseBase response,
         bool chunked,
         bool keepAlive,
         bool http10KeepAlive,
@@ -148,7 +148,7 @@ internal static class ResponseWriter
 
     // The streaming head's copy of Write's header and cookie lines. Write keeps them inline: calling this from
     // Write measured slower in the ResponseWriter micro-benchmark (93 -> 165-190 ns for a plain response).
-    private static void PutHeadersAndCookies(Span<byte> span, ref int at, HttpResponse response)
+    private static void PutHeadersAndCookies(Span<byte> span, ref int at, HttpResponseBase response)
     {
         if (response.HasHeaders)
         {
@@ -171,7 +171,7 @@ internal static class ResponseWriter
         }
     }
 
-    private static int ExtraHeadersSize(HttpResponse response)
+    private static int ExtraHeadersSize(HttpResponseBase response)
     {
         int size = 0;
         if (response.HasHeaders)

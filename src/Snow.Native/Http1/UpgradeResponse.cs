@@ -7,10 +7,10 @@ namespace Snow.Native.Http1;
 /// say what the connection becomes, for example Upgrade and Connection), then hands the transport to the protocol
 /// <see cref="CreateProtocol"/> makes, with whatever input arrived behind the request. Only for HTTP/1.1 requests.
 /// </summary>
-internal sealed class UpgradeResponse : HttpResponse
+internal sealed class UpgradeResponse : HttpResponseBase
 {
     public UpgradeResponse(Func<ConnectionTransport, IConnectionProtocol> createProtocol)
-        : base("", 101, null)
+        : base(101, null)
     {
         CreateProtocol = createProtocol;
     }

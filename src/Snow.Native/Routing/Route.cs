@@ -5,7 +5,7 @@ namespace Snow.Native;
 /// <summary>The shapes a handler can have.</summary>
 public enum HandlerKind
 {
-    /// <summary><c>HttpResponse Handle(HttpRequest)</c>: answers at once.</summary>
+    /// <summary><c>HttpResponse Handle(HttpRequest)</c> (or any <see cref="HttpResponseBase"/>): answers at once.</summary>
     Plain,
     /// <summary><c>IEnumerable&lt;Step&gt; Handle(HttpRequest)</c>: yields futures to park on, as the original Snow's generators did.</summary>
     Iterator,
@@ -26,8 +26,9 @@ public sealed class Route
     /// <summary>How long a backtracking pattern may run on one path before it counts as no match.</summary>
     public static readonly TimeSpan BacktrackingMatchTimeout = TimeSpan.FromMilliseconds(100);
 
-    private Route(string pattern, HandlerKind kind, Delegate handler, IEnumerable<string>? methods)
+    private Route(string pattern, HandlerKind kind, Delegate handler, IEnumerable<string>? methods, bool answersHttpResponse = false)
     {
+        AnswersHttpResponse = answersHttpResponse;
         ArgumentNullException.ThrowIfNull(pattern);
         ArgumentNullException.ThrowIfNull(handler);
         Pattern = pattern;
@@ -39,7 +40,7 @@ public sealed class Route
         if (Methods is { Count: 0 }) Methods = null;
     }
 
-    public Route(string pattern, Func<HttpRequest, HttpResponse> handler, params string[] methods)
+    public Route(string pattern, Func<HttpRequest, HttpResponseBase> handler, params string[] methods)
         : this(pattern, HandlerKind.Plain, handler, methods)
     {
     }
@@ -49,13 +50,25 @@ public sealed class Route
     {
     }
 
-    public Route(string pattern, Func<HttpRequest, ValueTask<HttpResponse>> handler, params string[] methods)
+    public Route(string pattern, Func<HttpRequest, ValueTask<HttpResponseBase>> handler, params string[] methods)
         : this(pattern, HandlerKind.AsyncValueTask, handler, methods)
     {
     }
 
-    public Route(string pattern, Func<HttpRequest, Task<HttpResponse>> handler, params string[] methods)
+    public Route(string pattern, Func<HttpRequest, Task<HttpResponseBase>> handler, params string[] methods)
         : this(pattern, HandlerKind.AsyncTask, handler, methods)
+    {
+    }
+
+    /// <summary>For <c>async ValueTask&lt;HttpResponse&gt;</c> handlers (a task type cannot be converted to its base's).</summary>
+    public Route(string pattern, Func<HttpRequest, ValueTask<HttpResponse>> handler, params string[] methods)
+        : this(pattern, HandlerKind.AsyncValueTask, handler, methods, answersHttpResponse: true)
+    {
+    }
+
+    /// <summary>For <c>async Task&lt;HttpResponse&gt;</c> handlers (a task type cannot be converted to its base's).</summary>
+    public Route(string pattern, Func<HttpRequest, Task<HttpResponse>> handler, params string[] methods)
+        : this(pattern, HandlerKind.AsyncTask, handler, methods, answersHttpResponse: true)
     {
     }
 
@@ -77,6 +90,9 @@ public sealed class Route
     /// <summary>The methods this route answers (upper case), or null for any method.</summary>
     public IReadOnlyList<string>? Methods { get; }
 
+    /// <summary>An async handler whose task is of <see cref="HttpResponse"/> rather than <see cref="HttpResponseBase"/>.</summary>
+    internal bool AnswersHttpResponse { get; }
+
     internal Regex Regex { get; }
 
     internal string[] GroupNames { get; }
@@ -93,11 +109,15 @@ public sealed class Route
         return false;
     }
 
-    public static implicit operator Route((string Pattern, Func<HttpRequest, HttpResponse> Handler) route) => new(route.Pattern, route.Handler);
+    public static implicit operator Route((string Pattern, Func<HttpRequest, HttpResponseBase> Handler) route) => new(route.Pattern, route.Handler);
 
     public static implicit operator Route((string Pattern, Func<HttpRequest, IEnumerable<Step>> Handler) route) => new(route.Pattern, route.Handler);
 
     public static implicit operator Route((string Pattern, Func<HttpRequest, ValueTask<HttpResponse>> Handler) route) => new(route.Pattern, route.Handler);
+
+    public static implicit operator Route((string Pattern, Func<HttpRequest, ValueTask<HttpResponseBase>> Handler) route) => new(route.Pattern, route.Handler);
+
+    public static implicit operator Route((string Pattern, Func<HttpRequest, Task<HttpResponseBase>> Handler) route) => new(route.Pattern, route.Handler);
 
     public static implicit operator Route((string Pattern, Func<HttpRequest, Task<HttpResponse>> Handler) route) => new(route.Pattern, route.Handler);
 

@@ -17,7 +17,10 @@ internal sealed class LoopContext : TransportContext
     private bool _drainFinished;
 
     public LoopContext(EventLoop loop, SnowOptions options, Router router, ILogger logger, ConnectionGate gate)
-        : base(loop, logger, TransportSettings.From(options))
+        : base(loop, logger, new TransportSettings(
+            (long)options.SendStallTimeout.TotalMilliseconds,
+            (long)options.LingerTimeout.TotalMilliseconds,
+            options.MaxResponseBufferBytes))
     {
         Options = options;
         Gate = gate;

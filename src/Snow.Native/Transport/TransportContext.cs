@@ -87,10 +87,4 @@ internal class TransportContext
 }
 
 /// <summary>The limits a transport enforces on its own, in loop milliseconds.</summary>
-internal sealed record TransportSettings(long SendStallMilliseconds, long LingerMilliseconds, int OutputHighWater)
-{
-    public static TransportSettings From(SnowOptions options) => new(
-        (long)options.SendStallTimeout.TotalMilliseconds,
-        (long)options.LingerTimeout.TotalMilliseconds,
-        options.MaxResponseBufferBytes);
-}
+internal sealed record TransportSettings(long SendStallMilliseconds, long LingerMilliseconds, int OutputHighWater);

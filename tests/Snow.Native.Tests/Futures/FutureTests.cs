@@ -143,7 +143,7 @@ public sealed class FutureTests
     {
         var future = new Future<string>((request, typed) => new HttpResponse(typed.Result.ToUpperInvariant()));
         future.SetResult("done");
-        HttpResponse response = future.Callback!(null!, future); // as the server calls it, with the untyped future
+        var response = (HttpResponse)future.Callback!(null!, future); // as the server calls it, with the untyped future
         Assert.That(response.Text, Is.EqualTo("DONE"));
         Assert.That(new Future<string>().Callback, Is.Null);
         Assert.That(new Future<string>(null).Callback, Is.Null);
