@@ -106,7 +106,7 @@ public sealed class ConnectionSplitTests(PollerKind poller)
         client.Socket.Blocking = false;
         int sent = 0;
         var stalled = Stopwatch.StartNew();
-        while (stalled.Elapsed < TimeSpan.FromSeconds(2) && sent < body.Length)
+        while (stalled.Elapsed < TimeSpan.FromSeconds(0.5) && sent < body.Length)
         {
             try
             {
