@@ -64,25 +64,4 @@ internal sealed class Router
         }
         return allowed is null ? default : new RouteMatch(null, true, string.Join(", ", allowed));
     }
-
-    /// <summary>The named groups of <paramref name="route"/> matched against <paramref name="path"/>.</summary>
-    public static IReadOnlyDictionary<string, string> RouteValues(Route route, string path)
-    {
-        var values = new Dictionary<string, string>(route.GroupNames.Length, StringComparer.Ordinal);
-        Match match;
-        try
-        {
-            match = route.Regex.Match(path);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return values;
-        }
-        foreach (string name in route.GroupNames)
-        {
-            Group group = match.Groups[name];
-            if (group.Success) values[name] = group.Value;
-        }
-        return values;
-    }
 }

@@ -193,7 +193,9 @@ public sealed class ConnectionSplitTests(PollerKind poller)
     public void AGibibyteUploadThroughAHashingHandlerKeepsTheServersMemoryBounded()
     {
         using var server = new ChildServer(PollerFactory.Name(PollerFactory.Resolve(poller)), "--max-body", "2000000000");
-        long before = StatusKilobytes(server.Process.Id, "VmRSS");
+        // The peak RSS comes from /proc (Linux); elsewhere the upload and its hash are still checked.
+        bool measured = File.Exists($"/proc/{server.Process.Id}/status");
+        long before = measured ? StatusKilobytes(server.Process.Id, "VmRSS") : 0;
         const long size = 1L << 30;
         byte[] block = new byte[256 * 1024];
         new Random(1).NextBytes(block);
@@ -207,9 +209,14 @@ public sealed class ConnectionSplitTests(PollerKind poller)
             client.Send(block);
         }
         WireResponse response = client.ReadResponse();
-        long peak = StatusKilobytes(server.Process.Id, "VmHWM");
         Assert.That(response.Status, Is.EqualTo(200), response.Text);
         Assert.That(response.Text, Is.EqualTo($"{size} {Convert.ToHexString(expected.GetHashAndReset()).ToLowerInvariant()}"));
+        if (!measured)
+        {
+            TestContext.Out.WriteLine("NOTE: no /proc on this system: the server's peak RSS was not measured");
+            return;
+        }
+        long peak = StatusKilobytes(server.Process.Id, "VmHWM");
         TestContext.Out.WriteLine($"server RSS before {before} KiB, peak {peak} KiB: growth {(peak - before) / 1024.0:F1} MiB for 1 GiB");
         Assert.That((peak - before) * 1024, Is.LessThan(64L * 1024 * 1024));
     }
