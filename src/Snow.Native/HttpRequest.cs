@@ -207,7 +207,8 @@ public sealed class HttpRequest
     /// <summary>Forgets the request, keeping the object (and its header table and path scratch) for the next.</summary>
     internal void Reset()
     {
-        Head.Reset();
+        Head.ForgetScan(); // the parser clears the fields when it completes the next head
+
         Scanned = 0;
         _bytes = [];
         _headStart = _bodyStart = _bodyLength = 0;

@@ -116,6 +116,12 @@ internal sealed class RequestHead
     public void Reset()
     {
         ClearFields();
+        ForgetScan();
+    }
+
+    /// <summary>Forgets where an incomplete head's scan stopped; the fields are cleared when the next head is parsed.</summary>
+    internal void ForgetScan()
+    {
         ScanResume = 0;
         ScanLineStart = 0;
         ScanHeadersStart = -1;

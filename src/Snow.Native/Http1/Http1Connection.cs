@@ -317,15 +317,21 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         else _transport.SetTimer(TimerReason.RequestHeaders, _context.RequestHeadersMilliseconds);
     }
 
-    /// <summary>The exchange is over: the request goes back to the pool for the next one.</summary>
+    /// <summary>
+    /// The exchange is over: the request object goes back to the loop's pool, or, when a pipelined request is
+    /// already waiting in the input, is kept (reset) for it.
+    /// </summary>
     private void EndExchange()
     {
         EndBody();
-        if (_request is not null)
+        if (_request is null) return;
+        if (_keepAlive && !_transport.Input.IsEmpty && _state is State.Head or State.Body or State.Executing)
         {
-            _context.ReturnRequest(_request);
-            _request = null;
+            _request.Reset();
+            return;
         }
+        _context.ReturnRequest(_request);
+        _request = null;
     }
 
     /// <summary>Answers a request the server refuses, then closes once the answer is out.</summary>
