@@ -21,6 +21,7 @@ internal sealed class Http1Context
         Execution = execution;
         Logger = logger;
         Loop = loop;
+        Date = new DateHeader(loop);
         Limits = options.Limits;
         RequestHeadersMilliseconds = Milliseconds(options.RequestHeadersTimeout);
         KeepAliveMilliseconds = Milliseconds(options.KeepAliveTimeout);
@@ -40,7 +41,7 @@ internal sealed class Http1Context
 
     public EventLoop Loop { get; }
 
-    public DateHeader Date { get; } = new();
+    public DateHeader Date { get; }
 
     public long RequestHeadersMilliseconds { get; }
 
