@@ -125,8 +125,10 @@ public sealed class Route
 
     private static Regex Compile(string pattern)
     {
-        // \G pins the match to the start of the path, as re.match does; the group keeps alternations inside it.
-        string anchored = @"\G(?:" + pattern + ")";
+        // "^" pins the match to the start of the path, as re.match does; the group keeps alternations inside it.
+        // Not \G, which means the same here but which the non-backtracking engine does not support: every pattern
+        // then fell back to the backtracking interpreter.
+        string anchored = "^(?:" + pattern + ")";
         try
         {
             return new Regex(anchored, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
