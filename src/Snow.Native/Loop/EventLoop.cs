@@ -147,7 +147,7 @@ internal sealed class EventLoop : IDisposable
     }
 
     // +1: the clock counts whole milliseconds, so "now" may be up to 1 ms old; a timer may be late, never early.
-    private static long DueAfter(TimeSpan delay) => ClockMilliseconds() + Math.Max(0, (long)Math.Ceiling(delay.TotalMilliseconds)) + 1;
+    private long DueAfter(TimeSpan delay) => Now() + Math.Max(0, (long)Math.Ceiling(delay.TotalMilliseconds)) + 1;
 
     /// <summary>
     /// Schedules a timer of this loop that already fired or was cancelled to fire again after <paramref name="delay"/>,
