@@ -11,8 +11,8 @@ internal sealed class RequestHead
 {
     private const int InitialHeaderCapacity = 8;
 
-    private HeadRange[] _headerNames = [];
-    private HeadRange[] _headerValues = [];
+    // One table of (name, value) ranges: one array per request object instead of two.
+    private (HeadRange Name, HeadRange Value)[] _headers = [];
     private string? _lastCustomMethod;
 
     public HttpMethodKind MethodKind { get; private set; }
@@ -84,13 +84,13 @@ internal sealed class RequestHead
     public HeadRange GetHeaderNameRange(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)HeaderCount, nameof(index));
-        return _headerNames[index];
+        return _headers[index].Name;
     }
 
     public HeadRange GetHeaderValueRange(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)HeaderCount, nameof(index));
-        return _headerValues[index];
+        return _headers[index].Value;
     }
 
     /// <summary>Finds the first header with this name (ASCII, case-insensitive) and gives its trimmed value.</summary>
@@ -98,10 +98,10 @@ internal sealed class RequestHead
     {
         for (int i = 0; i < HeaderCount; i++)
         {
-            HeadRange candidate = _headerNames[i];
+            HeadRange candidate = _headers[i].Name;
             if (candidate.Length == name.Length && Ascii.EqualsIgnoreCase(candidate.Of(buffer), name))
             {
-                value = _headerValues[i].Of(buffer);
+                value = _headers[i].Value.Of(buffer);
                 return true;
             }
         }
@@ -183,15 +183,13 @@ internal sealed class RequestHead
 
     internal void AddHeader(HeadRange name, HeadRange value)
     {
-        if (HeaderCount == _headerNames.Length)
+        if (HeaderCount == _headers.Length)
         {
-            int capacity = Math.Max(InitialHeaderCapacity, _headerNames.Length * 2);
-            Array.Resize(ref _headerNames, capacity);
-            Array.Resize(ref _headerValues, capacity);
+            int capacity = Math.Max(InitialHeaderCapacity, _headers.Length * 2);
+            Array.Resize(ref _headers, capacity);
         }
 
-        _headerNames[HeaderCount] = name;
-        _headerValues[HeaderCount] = value;
+        _headers[HeaderCount] = (name, value);
         HeaderCount++;
     }
 
@@ -234,7 +232,7 @@ internal sealed class RequestHead
         }
 
         public readonly RequestHeaderField Current =>
-            new(_head._headerNames[_index].Of(_buffer), _head._headerValues[_index].Of(_buffer));
+            new(_head._headers[_index].Name.Of(_buffer), _head._headers[_index].Value.Of(_buffer));
 
         public bool MoveNext() => ++_index < _head.HeaderCount;
 
