@@ -8,9 +8,9 @@ namespace Snow.Native.Bench;
 /// </summary>
 /// <remarks>
 /// A cached <see cref="HttpResponse"/> can be shared by every request, connection and loop: the server only reads
-/// it (ResponseWriter.Write reads status, content type, content, headers and cookies; HttpConnection.Respond reads
-/// its headers only when it has some), so nothing is written to it. The application must not change a shared
-/// response once the server runs. (A <see cref="StreamingResponse"/> is the exception: it answers one request.)
+/// it (ResponseWriter.Write reads status, content type, content, headers and cookies; Http1Connection.Respond reads
+/// its headers only when it has some) and marks it read-only when first sent, after which it cannot change.
+/// (A <see cref="StreamingResponse"/> is the exception: it answers one request.)
 /// </remarks>
 internal sealed class PlaintextServer : IDisposable
 {
