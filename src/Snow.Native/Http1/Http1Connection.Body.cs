@@ -28,6 +28,14 @@ internal sealed partial class Http1Connection
     private void BeginBufferedBody()
     {
         RequestHead head = _request!.Head;
+        if (_answer is not null && head.ExpectContinue && !BufferedBodyComplete())
+        {
+            // Routing already knows the answer (404, 405, 400): give it instead of inviting a body nobody reads,
+            // and close, since the body the client may still send cannot be told from a next request.
+            _keepAlive = false;
+            Dispatch(bodyLength: 0, requestLength: head.HeadLength);
+            return;
+        }
         _state = State.Body;
         _bodyRead = _bodyWritten = head.HeadLength;
         _chunked = default;

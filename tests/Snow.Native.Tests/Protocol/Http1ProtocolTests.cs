@@ -147,6 +147,18 @@ public sealed class Http1ProtocolTests
     }
 
     [Test]
+    public void ExpectContinueToAnUnknownPathGetsTheFinalAnswerAtOnceInsteadOf100()
+    {
+        using var harness = new ProtocolHarness(Routes());
+        InMemoryTransport connection = harness.Connect();
+        connection.Feed(Wire.Bytes("POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+        var response = Wire.Responses(connection.TakeSent()).Single();
+        Assert.That(response.Status, Is.EqualTo(404));
+        Assert.That(response.Headers["Connection"], Is.EqualTo("close"));
+        Assert.That(connection.WriteShut, Is.True);
+    }
+
+    [Test]
     public void ABodyThatStopsArrivingGets408AfterTheBodyIdleTimeout()
     {
         using var harness = new ProtocolHarness(Routes(), o => o.MinRequestBodyDataRate = null);
