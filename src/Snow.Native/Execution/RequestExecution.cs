@@ -138,7 +138,7 @@ internal sealed class RequestExecution : IFutureWaiter
         {
             if (rented is not null && pending is null) rented.Release();
             pending = null;
-            return HandlerFailed(context, request, route, e);
+            return Failed(context, request, route, e);
         }
     }
 
@@ -210,7 +210,7 @@ internal sealed class RequestExecution : IFutureWaiter
         if (future.Callback is { } callback)
         {
             DropIterator();
-            return callback(_request!, future) ?? throw new InvalidOperationException("The future's callback returned null.");
+            return Answer(callback, _request!, future);
         }
         return Advance(_iterator!, _request!, out parkOn);
     }
@@ -242,10 +242,13 @@ internal sealed class RequestExecution : IFutureWaiter
             {
                 iterator.Dispose();
                 parkOn = null;
-                return callback(request, future) ?? throw new InvalidOperationException("The future's callback returned null.");
+                return Answer(callback, request, future);
             }
         }
     }
+
+    private static HttpResponseBase Answer(Func<HttpRequest, Future, HttpResponseBase> callback, HttpRequest request, Future future) =>
+        callback(request, future) ?? throw new InvalidOperationException("The future's callback returned null.");
 
     private void ResumeParked()
     {
@@ -260,7 +263,7 @@ internal sealed class RequestExecution : IFutureWaiter
         catch (Exception e)
         {
             DropIterator();
-            response = HandlerFailed(_context, _request!, _route, e);
+            response = Failed(_context, _request!, _route, e);
         }
         _owner!.OnResponseReady(this, response!);
     }
@@ -286,7 +289,7 @@ internal sealed class RequestExecution : IFutureWaiter
         }
         catch (Exception e)
         {
-            response = HandlerFailed(_context, _request!, _route, e);
+            response = Failed(_context, _request!, _route, e);
         }
         _owner!.OnResponseReady(this, response);
     }
@@ -341,17 +344,14 @@ internal sealed class RequestExecution : IFutureWaiter
     }
 
     /// <summary>The 500 for a handler that failed (logged with its route and request).</summary>
-    public static HttpResponse Failed(LoopExecutions context, HttpRequest request, Route? route, Exception e) =>
-        HandlerFailed(context, request, route, e);
-
-    private static HttpResponse HandlerFailed(LoopExecutions context, HttpRequest request, Route? route, Exception e)
+    public static HttpResponse Failed(LoopExecutions context, HttpRequest request, Route? route, Exception e)
     {
         context.Logger.LogError(e, "Handler {Route} failed for {Request}; answering 500", route?.ToString() ?? "(async)", request.ToString());
         return new HttpResponse("Internal Server Error\n", 500, "text/plain; charset=utf-8");
     }
 
     private static HttpResponse NullResponse(LoopExecutions context, HttpRequest request, Route? route) =>
-        HandlerFailed(context, request, route, new InvalidOperationException("The handler returned null instead of a response."));
+        Failed(context, request, route, new InvalidOperationException("The handler returned null instead of a response."));
 
     private static HttpResponse CreateBadPath()
     {

@@ -46,8 +46,9 @@ internal sealed class Http1BodyReader : IRequestBodySource, IValueTaskSource<int
     /// <summary>The exchange ended: reads from now on fail (the body belongs to no one).</summary>
     public void End()
     {
-        if (!_complete) _failure ??= new InvalidOperationException("The request is over: its body can no longer be read.");
-        if (_reading) Fail(_failure ?? new InvalidOperationException("The request is over."));
+        if (_complete) return;
+        _failure ??= new InvalidOperationException("The request is over: its body can no longer be read.");
+        if (_reading) Fail(_failure);
     }
 
     public void MarkComplete() => _complete = true;

@@ -119,9 +119,15 @@ internal sealed partial class Http1Connection
     {
         if (_bodyCharge == 0) return;
         ReleaseBodyCharge();
+        ShrinkInput();
+    }
+
+    /// <summary>A body is done with the read buffer: an empty one goes back, a large one shrinks to the standard size.</summary>
+    private void ShrinkInput()
+    {
         ref InputBuffer input = ref _transport.Input;
         if (input.IsEmpty) input.Release(_transport.Pool);
-        else if (input.Length <= _transport.Pool.BufferSize) input.Resize(_transport.Pool, _transport.Pool.BufferSize);
+        else if (input.Capacity > _transport.Pool.BufferSize && input.Length <= _transport.Pool.BufferSize) input.Resize(_transport.Pool, _transport.Pool.BufferSize);
     }
 
     // ---- Streamed bodies ----
@@ -313,9 +319,7 @@ internal sealed partial class Http1Connection
         _bodyConsumed = 0;
         _bodyReader?.End();
         _transport.KeepInputBuffer = false;
-        ref InputBuffer input = ref _transport.Input;
-        if (input.IsEmpty) input.Release(_transport.Pool);
-        else if (input.Capacity > _transport.Pool.BufferSize && input.Length <= _transport.Pool.BufferSize) input.Resize(_transport.Pool, _transport.Pool.BufferSize);
+        ShrinkInput();
     }
 
     private void FailBody(Exception failure)

@@ -236,11 +236,6 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
             Dispatch(bodyLength: 0, requestLength: headLength);
             return true;
         }
-        if (head.ContentLength > _context.Limits.MaxRequestBodyBytes)
-        {
-            Reject(413, "Content Too Large");
-            return false;
-        }
         if (_route is { StreamBody: true })
         {
             StartStreamedBody();
@@ -255,7 +250,8 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     {
         HttpRequest request = _request!;
         ref InputBuffer input = ref _transport.Input;
-        request.Bind(input.Array!, input.Start, input.Start + request.Head.HeadLength, bodyLength);
+        // Bound once the head was parsed; a body may since have moved the buffer.
+        if (request.Head.HasBody) request.Bind(input.Array!, input.Start, input.Start + request.Head.HeadLength, bodyLength);
         _transport.ClearTimer();
         HttpResponseBase? response = _answer;
         Route? route = _route;

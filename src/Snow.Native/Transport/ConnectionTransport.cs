@@ -87,8 +87,6 @@ internal abstract class ConnectionTransport
 
     public void SetTimer(TimerReason reason, long milliseconds) => _timer.Set(reason, Now, milliseconds);
 
-    public void SetTimer(TimerReason reason, TimeSpan duration) => _timer.Set(reason, Now, (long)duration.TotalMilliseconds);
-
     /// <summary>Sets the protocol's timer to fire at <paramref name="due"/> (loop milliseconds).</summary>
     public void SetTimerAt(TimerReason reason, long due)
     {
@@ -114,8 +112,6 @@ internal abstract class ConnectionTransport
         InterestChanged();
     }
 
-    public bool IsReadingPaused => _readingPaused;
-
     /// <summary>Keep the input buffer while it is empty: the protocol expects more at once (a streamed body).</summary>
     public bool KeepInputBuffer { get; set; }
 
@@ -140,7 +136,6 @@ internal abstract class ConnectionTransport
             if (IsClosed) return;
             if (sent == 0) break;
             progressed = true;
-            TrackSendStall(progressed: true);
             Protocol.OnOutputSent();
             if (IsClosed) return;
             if (sent < before) break; // the peer's window is full: wait until it is writable again

@@ -27,19 +27,11 @@ internal sealed class InMemoryTransport : ConnectionTransport
     /// <summary>Delivers bytes from the peer as reads of at most the free room each, as a socket would.</summary>
     public void Feed(ReadOnlySpan<byte> data)
     {
-        while (!data.IsEmpty && !IsClosed)
+        int taken = FeedWhileReading(data);
+        // Once lingering or closed the rest is dropped, as the socket transport drops it.
+        if (taken < data.Length && !IsClosed && !IsLingering)
         {
-            if (IsLingering)
-            {
-                return; // dropped, as the socket transport drops them
-            }
-            if (!WantsRead) throw new InvalidOperationException("The transport is not reading: the protocol paused it, or its input is full.");
-            Span<byte> space = Input.GetReadSpace(Pool);
-            int count = Math.Min(space.Length, data.Length);
-            data[..count].CopyTo(space);
-            data = data[count..];
-            OnReceived(count);
-            Flush();
+            throw new InvalidOperationException("The transport is not reading: the protocol paused it, or its input is full.");
         }
     }
 
