@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Serialization;
 
 namespace Snow.Native.Bench;
 
@@ -16,6 +17,10 @@ internal sealed class PlaintextServer : IDisposable
 {
     public const string CachedPath = "/plaintext";
     public const string FreshPath = "/plaintext/fresh";
+    public const string JsonPath = "/json";
+
+    /// <summary>The body <see cref="JsonPath"/> answers: {"message":"Hello, World!"}.</summary>
+    public const int JsonBodyLength = 27;
 
     public static readonly byte[] HelloWorld = "Hello, World!"u8.ToArray();
 
@@ -28,6 +33,7 @@ internal sealed class PlaintextServer : IDisposable
             [
                 new Route("^/plaintext$", static _ => Cached),
                 new Route("^/plaintext/fresh$", static _ => new HttpResponse(HelloWorld, 200, "text/plain")),
+                new Route("^/json$", static _ => new JsonResponse<JsonMessage>(new JsonMessage("Hello, World!"), BenchJson.Default.JsonMessage, 200, "application/json")),
             ],
             new SnowOptions { Poller = poller, Loops = 1 });
         App.Start("127.0.0.1", 0);
@@ -46,7 +52,13 @@ internal sealed class PlaintextServer : IDisposable
         "\r\n");
 
     public LoopbackClient Connect(string path, int connections, int depth) =>
-        new(EndPoint, connections, Request(path), depth, HelloWorld.Length);
+        new(EndPoint, connections, Request(path), depth, path == JsonPath ? JsonBodyLength : HelloWorld.Length);
 
     public void Dispose() => App.Dispose();
 }
+
+/// <summary>The TechEmpower json test's value: a new one per request, serialized by <see cref="JsonResponse{T}"/>.</summary>
+internal sealed record JsonMessage(string message);
+
+[JsonSerializable(typeof(JsonMessage))]
+internal sealed partial class BenchJson : JsonSerializerContext;

@@ -10,7 +10,7 @@ namespace Snow.Native;
 /// A request object is the server's, reused for another request once its response has been sent: do not keep it
 /// beyond that.
 /// </summary>
-public sealed class HttpRequest
+public sealed partial class HttpRequest
 {
     private const string Http11 = "HTTP/1.1";
     private const string Http10 = "HTTP/1.0";
@@ -160,6 +160,15 @@ public sealed class HttpRequest
     /// <summary>The parser's resume point while this request's head is incomplete.</summary>
     internal int Scanned;
 
+    /// <summary>What the server's telemetry measures of this request (0: nothing; see Diagnostics.ServerTelemetry).</summary>
+    internal byte TelemetryFlags;
+
+    /// <summary>When a measured request started (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    internal long TelemetryStart;
+
+    /// <summary>The request's activity, while something listens to the server's ActivitySource.</summary>
+    internal System.Diagnostics.Activity? TelemetryActivity;
+
     internal bool IsHeadRequest => Head.MethodKind == HttpMethodKind.Head;
 
     internal bool IsHttp11 => Head.Version == HttpVersionKind.Http11;
@@ -210,6 +219,8 @@ public sealed class HttpRequest
         Head.ForgetScan(); // the parser clears the fields when it completes the next head
 
         Scanned = 0;
+        TelemetryFlags = 0;
+        TelemetryActivity = null;
         _bytes = [];
         _headStart = _bodyStart = _bodyLength = 0;
         _detached = false;

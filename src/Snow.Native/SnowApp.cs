@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Snow.Native.Diagnostics;
 using Snow.Native.Interop;
 using Snow.Native.Loop;
 using Snow.Native.Polling;
@@ -26,6 +27,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     private Listener?[] _listeners = [];
     private Thread[] _threads = [];
     private TaskCompletionSource? _stopped;
+    private ServerTelemetry? _telemetry;
     private int _nextLoop;
 
     public SnowApp(IEnumerable<Route> routes, SnowOptions? options = null)
@@ -73,51 +75,67 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         lock (_lifecycle)
         {
             if (_stopped is not null) throw new InvalidOperationException("This SnowApp was already started; make a new one to start again.");
-            Options.Validate();
-            IPEndPoint endPoint = ResolveEndPoint(host, port);
-            PollerKind kind = PollerFactory.Resolve(Options.Poller);
-            int loopCount = Options.EffectiveLoops;
-            bool reusePort = loopCount > 1 && SysConst.ReusePortBalances && Options.ReusePortWhereBalanced;
-            Libc.RaiseOpenFileLimit();
-
-            var gate = new ConnectionGate(Options.MaxConnections);
-            var contexts = new LoopContext[loopCount];
-            var listeners = new Listener?[loopCount];
-            try
-            {
-                for (int i = 0; i < loopCount; i++)
-                {
-                    var loop = new EventLoop(PollerFactory.Create(kind), $"snow-loop-{i}", _logger);
-                    contexts[i] = new LoopContext(loop, Options, _router, _logger, gate);
-                }
-                for (int i = 0; i < loopCount; i++)
-                {
-                    if (i > 0 && !reusePort) break;
-                    int fd = ListenSocket.Open(endPoint, reusePort, Options.Backlog);
-                    if (i == 0) endPoint = ListenSocket.LocalEndPoint(fd); // port 0: the others join the real port
-                    LoopContext context = contexts[i];
-                    listeners[i] = new Listener(context, fd, reusePort ? accepted => Adopt(context, accepted) : HandOff);
-                }
-                _contexts = contexts;
-                _listeners = listeners;
-                foreach (Listener? listener in listeners) listener?.Start();
-                foreach (LoopContext context in contexts) context.StartHeartbeat();
-            }
-            catch
-            {
-                foreach (Listener? listener in listeners) listener?.Close();
-                foreach (LoopContext? context in contexts) context?.Loop.Dispose();
-                _contexts = [];
-                _listeners = [];
-                throw;
-            }
-
-            LocalEndPoint = endPoint;
-            PollerName = PollerFactory.Name(kind);
-            _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _threads = contexts.Select(c => c.Loop.StartThread()).ToArray();
-            _logger.LogInformation("Snow.Native listening on {Url} with {Poller}, {Loops} loop(s)", Url, PollerName, loopCount);
+            StartCore(ResolveEndPoint(host, port));
         }
+    }
+
+    /// <summary>This app's meter while it runs (tests listen to it alone).</summary>
+    internal System.Diagnostics.Metrics.Meter? Meter => _telemetry?.Meter;
+
+    /// <summary>The loops of a running app, for in-process connections (the test client).</summary>
+    internal LoopContext[] Contexts => _contexts;
+
+    /// <summary>Starts the loops; with an <paramref name="endPoint"/>, listening on it, otherwise serving in-process connections only.</summary>
+    private void StartCore(IPEndPoint? endPoint)
+    {
+        Options.Validate();
+        PollerKind kind = PollerFactory.Resolve(Options.Poller);
+        int loopCount = Options.EffectiveLoops;
+        bool reusePort = loopCount > 1 && SysConst.ReusePortBalances && Options.ReusePortWhereBalanced;
+        Libc.RaiseOpenFileLimit();
+
+        var gate = new ConnectionGate(Options.MaxConnections);
+        var contexts = new LoopContext[loopCount];
+        var listeners = new Listener?[loopCount];
+        var telemetry = new ServerTelemetry();
+        try
+        {
+            for (int i = 0; i < loopCount; i++)
+            {
+                var loop = new EventLoop(PollerFactory.Create(kind), $"snow-loop-{i}", _logger);
+                contexts[i] = new LoopContext(loop, Options, _router, _logger, gate, telemetry);
+            }
+            for (int i = 0; i < loopCount && endPoint is not null; i++)
+            {
+                if (i > 0 && !reusePort) break;
+                int fd = ListenSocket.Open(endPoint, reusePort, Options.Backlog);
+                if (i == 0) endPoint = ListenSocket.LocalEndPoint(fd); // port 0: the others join the real port
+                LoopContext context = contexts[i];
+                listeners[i] = new Listener(context, fd, reusePort ? accepted => Adopt(context, accepted) : HandOff);
+            }
+            _contexts = contexts;
+            _listeners = listeners;
+            foreach (Listener? listener in listeners) listener?.Start();
+            foreach (LoopContext context in contexts) context.StartHeartbeat();
+        }
+        catch
+        {
+            foreach (Listener? listener in listeners) listener?.Close();
+            foreach (LoopContext? context in contexts) context?.Loop.Dispose();
+            _contexts = [];
+            _listeners = [];
+            telemetry.Dispose();
+            throw;
+        }
+        _telemetry = telemetry;
+        ServerInstruments.Register(telemetry.Meter, () => _contexts);
+
+        LocalEndPoint = endPoint;
+        PollerName = PollerFactory.Name(kind);
+        _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _threads = contexts.Select(c => c.Loop.StartThread()).ToArray();
+        if (endPoint is not null) _logger.LogInformation("Snow.Native listening on {Url} with {Poller}, {Loops} loop(s)", Url, PollerName, loopCount);
+        else _logger.LogInformation("Snow.Native serving in-process connections only with {Poller}, {Loops} loop(s)", PollerName, loopCount);
     }
 
     /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/>; see <see cref="Stop(TimeSpan)"/>.</summary>
@@ -158,6 +176,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
                 if (thread != Thread.CurrentThread) thread.Join();
             }
             foreach (LoopContext context in _contexts) context.Loop.Dispose();
+            _telemetry?.Dispose();
             stopped.TrySetResult();
         }
         _logger.LogInformation("Snow.Native stopped");
@@ -231,6 +250,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         if (!context.Gate.TryEnter())
         {
             Libc.Close(fd); // over MaxConnections
+            context.Http1.Telemetry.ConnectionRefused();
             return;
         }
         ListenSocket.ConfigureAccepted(fd);

@@ -100,7 +100,7 @@ internal sealed partial class Http1Connection
         long extra = target - capacity;
         if (!_context.TryChargeBody(extra))
         {
-            Reject(503, "Service Unavailable: the server is buffering too many request bodies; try again later");
+            Reject(503, "Service Unavailable: the server is buffering too many request bodies; try again later", "body_budget_exceeded");
             return;
         }
         input.Resize(_transport.Pool, (int)target);
@@ -158,7 +158,10 @@ internal sealed partial class Http1Connection
         Route route = _route!;
         _route = null;
         _answer = null;
-        HttpResponseBase? response = RequestExecution.Start(_context.Execution, request, route, this, out RequestExecution? pending);
+        RequestExecution? pending;
+        HttpResponseBase? response = request.TelemetryActivity is null
+            ? RequestExecution.Start(_context.Execution, request, route, this, out pending)
+            : StartInActivity(request, route, out pending);
         if (_state != State.Head)
         {
             // Rejected (or closed) while the handler's first steps read the body: nobody is left to answer.

@@ -80,6 +80,7 @@ internal sealed partial class Http1Connection
         _stream = null;
         if (stream.Framing == StreamFraming.Chunked) ResponseWriter.WriteLastChunk(ref _transport.Output, _transport.Pool);
         stream.Finish();
+        if (_request is { TelemetryFlags: not 0 } measured) _context.Telemetry.RequestEnded(measured, stream.StatusCode, aborted: false);
         EndExchange();
         ReadyForNext();
     }
@@ -106,6 +107,7 @@ internal sealed partial class Http1Connection
         }
         ResponseWriter.WriteStreamingHead(ref _transport.Output, _transport.Pool, upgrade, chunked: false,
             keepAlive: true, http10KeepAlive: false, _context.Options.AddServerHeader, _context.Date);
+        if (request.TelemetryFlags != 0) _context.Telemetry.RequestEnded(request, 101, aborted: false);
         EndExchange();
         _state = State.Upgraded;
         _transport.SetProtocol(next);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Snow.Native.Execution;
 using Snow.Native.Http;
@@ -118,13 +119,13 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
                 _transport.Close(); // never sent a byte of another request
                 return;
             case TimerReason.RequestHeaders:
-                Reject(408, "Request Timeout: the request head did not arrive in time");
+                Reject(408, "Request Timeout: the request head did not arrive in time", "request_headers_timeout");
                 return;
             case TimerReason.RequestBodyIdle:
-                Reject(408, "Request Timeout: the request body stopped arriving");
+                Reject(408, "Request Timeout: the request body stopped arriving", "request_body_timeout");
                 return;
             case TimerReason.MinDataRate:
-                Reject(408, "Request Timeout: the request body arrived below the minimum data rate");
+                Reject(408, "Request Timeout: the request body arrived below the minimum data rate", "min_data_rate");
                 return;
         }
     }
@@ -143,6 +144,11 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     {
         State previous = _state;
         _state = State.Closed;
+        if (_request is { TelemetryFlags: not 0 } measured)
+        {
+            // Ended without its response (the client left, or the server closed it); a stream's head was sent.
+            _context.Telemetry.RequestEnded(measured, _stream?.StatusCode ?? 0, aborted: true);
+        }
         FailBody(new IOException("The connection closed before the request body was complete."));
         if (_execution is not null || _streamingBody)
         {
@@ -231,6 +237,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         _keepAlive = head.KeepAlive;
         request.Bind(input.Array!, input.Start, input.Start + headLength, 0);
         _route = RequestExecution.Route(_context.Execution, request, out _answer);
+        if (_context.Telemetry.IsListening) _context.Telemetry.RequestStarted(request, _route);
         if (!head.HasBody)
         {
             Dispatch(bodyLength: 0, requestLength: headLength);
@@ -257,7 +264,12 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         Route? route = _route;
         _answer = null;
         _route = null;
-        if (route is not null) response = RequestExecution.Start(_context.Execution, request, route, this, out _execution);
+        if (route is not null)
+        {
+            response = request.TelemetryActivity is null
+                ? RequestExecution.Start(_context.Execution, request, route, this, out _execution)
+                : StartInActivity(request, route, out _execution);
+        }
         input.Consume(requestLength);
         if (response is null)
         {
@@ -290,11 +302,32 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         }
         if (response is not HttpResponse content)
         {
-            BeginUpgrade((UpgradeResponse)response);
+            if (response is JsonResponse json) RespondJson(json, head, http10KeepAlive);
+            else BeginUpgrade((UpgradeResponse)response);
             return;
         }
         ResponseWriter.Write(ref _transport.Output, _transport.Pool, content, _keepAlive, http10KeepAlive, head,
             _context.Options.AddServerHeader, _context.Date);
+        if (request.TelemetryFlags != 0) _context.Telemetry.RequestEnded(request, content.StatusCode, aborted: false);
+        EndExchange();
+        ReadyForNext();
+    }
+
+    /// <summary>A JSON response, serialized into the output; a value that fails to serialize gets a 500 instead.</summary>
+    private void RespondJson(JsonResponse json, bool head, bool http10KeepAlive)
+    {
+        try
+        {
+            ResponseWriter.WriteJson(_transport, json, _context.Json, _keepAlive, http10KeepAlive, head,
+                _context.Options.AddServerHeader, _context.Date);
+        }
+        catch (Exception e)
+        {
+            HttpRequest request = _request!;
+            Respond(RequestExecution.Failed(_context.Execution, request, request.MatchedRoute, e));
+            return;
+        }
+        if (_request!.TelemetryFlags != 0) _context.Telemetry.RequestEnded(_request, json.StatusCode, aborted: false);
         EndExchange();
         ReadyForNext();
     }
@@ -321,6 +354,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     {
         EndBody();
         if (_request is null) return;
+        if (_request.TelemetryFlags != 0) _context.Telemetry.RequestEnded(_request, 0, aborted: true); // ended unanswered
         if (_keepAlive && !_transport.Input.IsEmpty && _state is State.Head or State.Body or State.Executing)
         {
             _request.Reset();
@@ -331,10 +365,12 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     }
 
     /// <summary>Answers a request the server refuses, then closes once the answer is out.</summary>
-    private void Reject(int status, string reason)
+    private void Reject(int status, string reason, string? kind = null)
     {
         if (_state is State.Closed or State.Closing or State.Upgraded) return;
         _context.Logger.LogDebug("Rejecting a request with {Status}: {Reason}", status, reason);
+        _context.Telemetry.Rejected(status, kind ?? Diagnostics.ServerTelemetry.RejectionReason(status));
+        if (_request is { TelemetryFlags: not 0 } measured) _context.Telemetry.RequestEnded(measured, status, aborted: false);
         FailBody(new IOException($"The request was rejected: {status} {reason}"));
         if (_execution is not null || _streamingBody)
         {
@@ -351,6 +387,21 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         _answer = null;
         _state = State.Closing;
         _transport.CloseWhenFlushed(_context.LingerMilliseconds);
+    }
+
+    /// <summary>Runs the handler inside the request's activity (<see cref="Activity.Current"/> for it, and for what it awaits).</summary>
+    private HttpResponseBase? StartInActivity(HttpRequest request, Route route, out RequestExecution? pending)
+    {
+        Activity? previous = Activity.Current;
+        Activity.Current = request.TelemetryActivity;
+        try
+        {
+            return RequestExecution.Start(_context.Execution, request, route, this, out pending);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
     }
 
     private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;

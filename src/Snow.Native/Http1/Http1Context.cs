@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Snow.Native.Diagnostics;
 using Snow.Native.Execution;
 using Snow.Native.Http;
 using Snow.Native.Loop;
@@ -15,8 +16,9 @@ internal sealed class Http1Context
     private readonly Stack<HttpRequest> _requests = new();
     private long _bufferedBodyBytes;
 
-    public Http1Context(SnowOptions options, LoopExecutions execution, ILogger logger, EventLoop loop)
+    public Http1Context(SnowOptions options, LoopExecutions execution, ILogger logger, EventLoop loop, ServerTelemetry? telemetry = null)
     {
+        Telemetry = telemetry ?? ServerTelemetry.Detached;
         Options = options;
         Execution = execution;
         Logger = logger;
@@ -39,9 +41,17 @@ internal sealed class Http1Context
 
     public ILogger Logger { get; }
 
+    /// <summary>The server's metrics and traces (free while nobody listens).</summary>
+    public ServerTelemetry Telemetry { get; }
+
     public EventLoop Loop { get; }
 
     public DateHeader Date { get; }
+
+    /// <summary>The loop's JSON writers, for <see cref="JsonResponse"/>s; made on first use, so that an app that sends no JSON does not load the serializer.</summary>
+    public JsonOutput Json => _json ??= new JsonOutput();
+
+    private JsonOutput? _json;
 
     public long RequestHeadersMilliseconds { get; }
 

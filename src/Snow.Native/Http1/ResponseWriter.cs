@@ -11,7 +11,7 @@ namespace Snow.Native.Http1;
 /// Streamed responses get their head here too, framed with Transfer-Encoding: chunked instead of a length.
 /// Nothing here allocates for a response without extra headers or cookies.
 /// </summary>
-internal static class ResponseWriter
+internal static partial class ResponseWriter
 {
     private static readonly byte[] ServerLine = "Server: Snow.Native\r\n"u8.ToArray();
 

@@ -79,6 +79,14 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Number of descriptors registered through this loop.</summary>
     public int RegisteredCount { get; private set; }
 
+    private long _waitTicks;
+
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch"/> ticks this loop spent waiting in the poller (idle) since it
+    /// started; the rest of its time it was busy. Read from any thread (for the busy ratio).
+    /// </summary>
+    public long WaitTicks => Volatile.Read(ref _waitTicks);
+
     /// <summary>Runs the loop on the calling thread until <see cref="Stop"/>.</summary>
     public void Run()
     {
@@ -244,8 +252,11 @@ internal sealed class EventLoop : IDisposable
 
     private void RunOnce()
     {
-        NowMilliseconds = Now();
-        RunDueTimers();
+        // The clock is read as a timestamp so that the wait is measured too (for the busy ratio) with no extra read,
+        // unless a timer ran (then once more: timers are work).
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        NowMilliseconds = _clock is null ? (long)(started * TicksToMilliseconds) : _clock();
+        if (RunDueTimers()) started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         int timeout = -1;
         long? nextDue = _timers.NextDue;
@@ -256,7 +267,9 @@ internal sealed class EventLoop : IDisposable
         int count = Poller.Wait(_events, timeout);
         Volatile.Write(ref _sleeping, 0);
 
-        NowMilliseconds = Now();
+        long woke = System.Diagnostics.Stopwatch.GetTimestamp();
+        Volatile.Write(ref _waitTicks, _waitTicks + (woke - started));
+        NowMilliseconds = _clock is null ? (long)(woke * TicksToMilliseconds) : _clock();
         for (int i = 0; i < count; i++)
         {
             PollEvent ready = _events[i];
@@ -276,11 +289,14 @@ internal sealed class EventLoop : IDisposable
         RunPostedWork();
     }
 
-    private void RunDueTimers()
+    /// <summary>Runs the timers that are due; whether any ran.</summary>
+    private bool RunDueTimers()
     {
+        bool ran = false;
         // Timers scheduled by a firing timer wait for the next iteration unless already due.
         while (_timers.PopDue(NowMilliseconds) is LoopTimer timer)
         {
+            ran = true;
             try
             {
                 timer.Callback(timer.State);
@@ -290,6 +306,7 @@ internal sealed class EventLoop : IDisposable
                 _logger.LogError(e, "Event loop {Loop}: a timer callback failed", Name);
             }
         }
+        return ran;
     }
 
     private void RunPostedWork()

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Snow.Native.Diagnostics;
 using Snow.Native.Execution;
 using Snow.Native.Http1;
 using Snow.Native.Loop;
@@ -16,7 +17,7 @@ internal sealed class LoopContext : TransportContext
     private LoopTimer? _drainDeadline;
     private bool _drainFinished;
 
-    public LoopContext(EventLoop loop, SnowOptions options, Router router, ILogger logger, ConnectionGate gate)
+    public LoopContext(EventLoop loop, SnowOptions options, Router router, ILogger logger, ConnectionGate gate, ServerTelemetry? telemetry = null)
         : base(loop, logger, new TransportSettings(
             (long)options.SendStallTimeout.TotalMilliseconds,
             (long)options.LingerTimeout.TotalMilliseconds,
@@ -25,8 +26,16 @@ internal sealed class LoopContext : TransportContext
         Options = options;
         Gate = gate;
         Execution = new LoopExecutions(loop, router, logger);
-        Http1 = new Http1Context(options, Execution, logger, loop);
+        Http1 = new Http1Context(options, Execution, logger, loop, telemetry);
+        _busySince = System.Diagnostics.Stopwatch.GetTimestamp();
     }
+
+    private long _busySince;     // when the busy ratio's current window began (Stopwatch ticks)
+    private long _waitedBefore;  // the loop's wait ticks then
+    private double _busyRatio;
+
+    /// <summary>The share of the last heartbeat interval (about a second) the loop spent working rather than waiting; 0 to 1.</summary>
+    public double BusyRatio => Volatile.Read(ref _busyRatio);
 
     public SnowOptions Options { get; }
 
@@ -44,10 +53,23 @@ internal sealed class LoopContext : TransportContext
     /// <summary>Serves HTTP/1.1 on an accepted socket.</summary>
     public void Adopt(int fd) => Http1Connection.Start(Http1, new SocketTransport(this, fd));
 
+
     protected override void OnRemoved()
     {
         Gate.Release();
         if (Draining && OpenConnections == 0) FinishDrain();
+    }
+
+    private void MeasureBusy()
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        long waited = Loop.WaitTicks;
+        long elapsed = now - _busySince;
+        if (elapsed <= 0) return;
+        double busy = 1.0 - (double)(waited - _waitedBefore) / elapsed;
+        Volatile.Write(ref _busyRatio, Math.Clamp(busy, 0.0, 1.0));
+        _busySince = now;
+        _waitedBefore = waited;
     }
 
     public void StartHeartbeat() => _heartbeat = Loop.Schedule(HeartbeatInterval, static state => ((LoopContext)state!).Heartbeat(), this);
@@ -87,6 +109,7 @@ internal sealed class LoopContext : TransportContext
 
     internal void Heartbeat()
     {
+        MeasureBusy();
         CheckTimers(Loop.NowMilliseconds);
         if (_heartbeat is { IsPending: false }) Loop.Reschedule(_heartbeat, HeartbeatInterval);
     }

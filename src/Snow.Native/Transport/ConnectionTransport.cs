@@ -133,6 +133,7 @@ internal abstract class ConnectionTransport
         {
             int before = Output.Pending;
             int sent = Send();
+            Context.CountSent(sent);
             if (IsClosed) return;
             if (sent == 0) break;
             progressed = true;
@@ -235,6 +236,7 @@ internal abstract class ConnectionTransport
     /// <summary>The kind read <paramref name="count"/> bytes into <see cref="Input"/>.</summary>
     protected void OnReceived(int count)
     {
+        Context.CountReceived(count);
         if (IsLingering || _closeRequested)
         {
             Input.Consume(Input.Length); // dropped: nothing after the last response is read

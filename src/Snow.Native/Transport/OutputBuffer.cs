@@ -20,6 +20,43 @@ internal struct OutputBuffer
     /// <summary>Room for at least <paramref name="size"/> more bytes.</summary>
     public Span<byte> GetSpan(BufferPool pool, int size)
     {
+        MakeRoom(pool, size);
+        return _buffer.AsSpan(_end);
+    }
+
+    /// <summary>Room for at least <paramref name="size"/> more bytes, as memory (for an <see cref="System.Buffers.IBufferWriter{T}"/>).</summary>
+    public Memory<byte> GetMemory(BufferPool pool, int size)
+    {
+        MakeRoom(pool, size);
+        return _buffer.AsMemory(_end);
+    }
+
+    /// <summary>The pending bytes, writable: a writer patches what it appended (a length it knew only afterwards).</summary>
+    public readonly Span<byte> WrittenSpan => _buffer is null ? default : _buffer.AsSpan(_start, _end - _start);
+
+    /// <summary>Drops the pending bytes past the first <paramref name="pending"/> (a writer taking back what it appended).</summary>
+    public void Truncate(int pending)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pending);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pending, Pending);
+        _end = _start + pending;
+    }
+
+    /// <summary>Removes <paramref name="count"/> pending bytes at <paramref name="offset"/> (from the first pending byte), closing the gap.</summary>
+    public void Remove(int offset, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + count, Pending);
+        if (count == 0) return;
+        int from = _start + offset + count;
+        _buffer.AsSpan(from, _end - from).CopyTo(_buffer.AsSpan(_start + offset));
+        _end -= count;
+    }
+
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_buffer))]
+    private void MakeRoom(BufferPool pool, int size)
+    {
         if (_buffer is null)
         {
             _buffer = pool.Rent(size);
@@ -42,7 +79,6 @@ internal struct OutputBuffer
             _start = 0;
             _end = pending;
         }
-        return _buffer.AsSpan(_end);
     }
 
     public void Advance(int count) => _end += count;

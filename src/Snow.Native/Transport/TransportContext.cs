@@ -30,6 +30,20 @@ internal class TransportContext
 
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
+    private long _bytesReceived;
+    private long _bytesSent;
+
+    /// <summary>Bytes read from this loop's connections so far (read from any thread, for metrics).</summary>
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
+    /// <summary>Bytes sent on this loop's connections so far (read from any thread, for metrics).</summary>
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    // Loop thread only: a plain add (the one writer), published for readers on other threads.
+    internal void CountReceived(int count) => Volatile.Write(ref _bytesReceived, _bytesReceived + count);
+
+    internal void CountSent(int count) => Volatile.Write(ref _bytesSent, _bytesSent + count);
+
     protected int OpenConnections => _connections.Count;
 
     internal void Add(ConnectionTransport connection)
