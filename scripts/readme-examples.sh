@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks README.md's three examples the way a newcomer would use them: each C# block under "Three examples"
 # becomes Program.cs of a new console app that references src/Snow.Native, runs on 127.0.0.1:8012, and is
-# checked with curl against what the README says it does.
+# checked with curl against what the README says it does; so is the JSON example (the csharp block under "### JSON").
 #
 #   scripts/readme-examples.sh
 set -euo pipefail
@@ -21,6 +21,9 @@ text = open(sys.argv[1]).read()
 blocks = re.findall(r"```csharp\n(.*?)```", text, re.S)[:3]
 for i, block in enumerate(blocks, 1):
     open(f"{sys.argv[2]}/example{i}.cs", "w").write(block)
+# The JSON example: the first csharp block under "### JSON".
+json_block = re.search(r"^### JSON\n.*?```csharp\n(.*?)```", text, re.S | re.M)
+open(f"{sys.argv[2]}/example4.cs", "w").write(json_block.group(1) if json_block else "")
 PY
 
 failures=0
@@ -70,6 +73,14 @@ check "3 /req/ still waiting" "yes" "$(kill -0 $REQ 2>/dev/null && echo yes || e
 check "3 /stop/" "stop" "$(curl -s http://127.0.0.1:8012/stop/)"
 wait $REQ
 check "3 /req/ after /stop/" "done" "$(cat "$WORK/req.txt")"
+stop_example
+
+# JSON: a body read as JSON, answered as JSON.
+start_example 4
+check "4 POST /todos" '{"Title":"write docs","Done":true}' \
+    "$(curl -s -X POST -H 'Content-Type: application/json' --data '{"Title":"write docs","Done":false}' http://127.0.0.1:8012/todos)"
+check "4 POST /todos status" "201" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data '{"Title":"x","Done":false}' http://127.0.0.1:8012/todos)"
 stop_example
 
 echo "readme-examples: $failures failed"

@@ -18,7 +18,7 @@ namespace Snow.Native;
 /// listening socket on the shared port (SO_REUSEPORT, balanced by the kernel); elsewhere one listener hands
 /// accepted connections to the loops in turn.
 /// </summary>
-public sealed class SnowApp : IDisposable, IAsyncDisposable
+public sealed partial class SnowApp : IDisposable, IAsyncDisposable
 {
     private readonly Router _router;
     private readonly ILogger _logger;

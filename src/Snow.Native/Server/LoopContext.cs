@@ -53,6 +53,13 @@ internal sealed class LoopContext : TransportContext
     /// <summary>Serves HTTP/1.1 on an accepted socket.</summary>
     public void Adopt(int fd) => Http1Connection.Start(Http1, new SocketTransport(this, fd));
 
+    /// <summary>Serves HTTP/1.1 to a peer in this process (the test client); the caller has entered the gate.</summary>
+    public PipeTransport Connect(ITransportPeer peer)
+    {
+        var transport = new PipeTransport(this, peer);
+        Http1Connection.Start(Http1, transport);
+        return transport;
+    }
 
     protected override void OnRemoved()
     {
