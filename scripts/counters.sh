@@ -51,7 +51,7 @@ echo "[counters] bench server pid $SERVER_PID on $URL" >&2
 
 drive() {
   while true; do
-    curl -s -o /dev/null "${URL}plaintext" "${URL}json" "${URL}nowhere" || true
+    curl -s -o /dev/null -o /dev/null -o /dev/null "${URL}plaintext" "${URL}json" "${URL}nowhere" || true
     curl -s -o /dev/null --max-time 5 "${URL}park/" &
     sleep 0.2
     curl -s -o /dev/null "${URL}release/" || true
