@@ -234,6 +234,7 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
         if (!handshake.IsCompletedSuccessfully)
         {
             Context.Logger.LogDebug("TLS handshake failed: {Reason}", failure?.Message ?? "canceled");
+            SendRecords(); // the engine's alert, when it wrote one, tells the client why (one try: it is closing anyway)
             Close();
             return;
         }
