@@ -23,7 +23,7 @@ public sealed partial class SnowApp
     {
         lock (_lifecycle)
         {
-            if (_stopped is null) StartCore(endPoint: null);
+            if (_stopped is null) StartCore([]);
             else if (_stopped.Task.IsCompleted) throw new InvalidOperationException("This SnowApp has stopped; make a new one.");
         }
         return new SnowTestHandler(this);

@@ -236,6 +236,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         int headLength = head.HeadLength;
         _keepAlive = head.KeepAlive;
         request.Bind(input.Array!, input.Start, input.Start + headLength, 0);
+        request.Tls = _transport.Tls; // the client certificate, for handlers that ask
         _route = RequestExecution.Route(_context.Execution, request, out _answer);
         if (_context.Telemetry.IsListening) _context.Telemetry.RequestStarted(request, _route);
         if (!head.HasBody)
