@@ -27,7 +27,7 @@ internal static class AllocationCheck
         bool clientClean = true;
         foreach (PollerKind poller in PollerFactory.Available)
         {
-            foreach (string path in new[] { PlaintextServer.CachedPath, PlaintextServer.FreshPath, PlaintextServer.JsonPath })
+            foreach (string path in new[] { PlaintextServer.CachedPath, PlaintextServer.FreshPath, PlaintextServer.JsonPath, PlaintextServer.JsonBytesPath })
             {
                 foreach (int connections in new[] { 1, 16 })
                 {

@@ -18,6 +18,7 @@ internal sealed class PlaintextServer : IDisposable
     public const string CachedPath = "/plaintext";
     public const string FreshPath = "/plaintext/fresh";
     public const string JsonPath = "/json";
+    public const string JsonBytesPath = "/json/bytes";
 
     /// <summary>The body <see cref="JsonPath"/> answers: {"message":"Hello, World!"}.</summary>
     public const int JsonBodyLength = 27;
@@ -34,6 +35,9 @@ internal sealed class PlaintextServer : IDisposable
                 new Route("^/plaintext$", static _ => Cached),
                 new Route("^/plaintext/fresh$", static _ => new HttpResponse(HelloWorld, 200, "text/plain")),
                 new Route("^/json$", static _ => new JsonResponse<JsonMessage>(new JsonMessage("Hello, World!"), BenchJson.Default.JsonMessage, 200, "application/json")),
+                // What /json did before JsonResponse: the serializer's array in an HttpResponse (for comparison).
+                new Route("^/json/bytes$", static _ => new HttpResponse(
+                    System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new JsonMessage("Hello, World!"), BenchJson.Default.JsonMessage), 200, "application/json")),
             ],
             new SnowOptions { Poller = poller, Loops = 1 });
         App.Start("127.0.0.1", 0);
@@ -52,7 +56,7 @@ internal sealed class PlaintextServer : IDisposable
         "\r\n");
 
     public LoopbackClient Connect(string path, int connections, int depth) =>
-        new(EndPoint, connections, Request(path), depth, path == JsonPath ? JsonBodyLength : HelloWorld.Length);
+        new(EndPoint, connections, Request(path), depth, path is JsonPath or JsonBytesPath ? JsonBodyLength : HelloWorld.Length);
 
     public void Dispose() => App.Dispose();
 }
