@@ -41,7 +41,7 @@ internal sealed class ServerTelemetry : IDisposable
     }
 
     /// <summary>For contexts made without a server (tests of the protocol alone): one shared, never disposed.</summary>
-    public static ServerTelemetry Detached => s_detached ??= new ServerTelemetry();
+    public static ServerTelemetry Detached => LazyInitializer.EnsureInitialized(ref s_detached, static () => new ServerTelemetry());
 
     private static ServerTelemetry? s_detached;
 
