@@ -255,6 +255,14 @@ internal sealed class RequestExecution : IFutureWaiter
         if (_abandoned || _parkedOn is not { IsReady: true } future) return;
         _parkedOn = null;
         HttpResponseBase? response;
+        // The iterator (or callback) goes on inside the request's activity, as it began (an async handler's
+        // continuations carry theirs in their execution context).
+        System.Diagnostics.Activity? activity = _request!.TelemetryActivity, previous = null;
+        if (activity is not null)
+        {
+            previous = System.Diagnostics.Activity.Current;
+            System.Diagnostics.Activity.Current = activity;
+        }
         try
         {
             response = Continue(future, out Future? next);
@@ -264,6 +272,10 @@ internal sealed class RequestExecution : IFutureWaiter
         {
             DropIterator();
             response = Failed(_context, _request!, _route, e);
+        }
+        finally
+        {
+            if (activity is not null) System.Diagnostics.Activity.Current = previous;
         }
         _owner!.OnResponseReady(this, response!);
     }

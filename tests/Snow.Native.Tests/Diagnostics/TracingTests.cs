@@ -32,6 +32,7 @@ public sealed class TracingTests(PollerKind poller)
             return new HttpResponse("user");
         }),
         new Route("^/async$", Async),
+        new Route("^/iterator$", Iterator),
         new Route("^/fail$", Fail),
     ];
 
@@ -43,6 +44,14 @@ public sealed class TracingTests(PollerKind poller)
         await Task.Delay(10);
         _seen.Enqueue(("after await", Activity.Current?.Id));
         return new HttpResponse("async");
+    }
+
+    private IEnumerable<Step> Iterator(HttpRequest request)
+    {
+        _seen.Enqueue(("before park", Activity.Current?.Id));
+        yield return new TimeoutFuture(0.01);
+        _seen.Enqueue(("after park", Activity.Current?.Id));
+        yield return new HttpResponse("iterator");
     }
 
     private static ActivityListener Listen(ConcurrentQueue<Activity> stopped)
@@ -112,6 +121,22 @@ public sealed class TracingTests(PollerKind poller)
         Assert.That(activity.HasRemoteParent, Is.False);
         Assert.That(_seen.Single(s => s.Where == "before await").Id, Is.EqualTo(activity.Id));
         Assert.That(_seen.Single(s => s.Where == "after await").Id, Is.EqualTo(activity.Id), "the continuation flows it");
+    }
+
+    [Test]
+    public void AnIteratorHandlerResumesInsideItsActivity()
+    {
+        using var server = new RunningServer(Routes(), poller);
+        var stopped = new ConcurrentQueue<Activity>();
+        using ActivityListener listener = Listen(stopped);
+        using (TestClient client = server.Connect())
+        {
+            client.Send("GET /iterator HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.That(client.ReadResponse().Text, Is.EqualTo("iterator"));
+        }
+        Activity activity = Single(stopped);
+        Assert.That(_seen.Single(s => s.Where == "before park").Id, Is.EqualTo(activity.Id));
+        Assert.That(_seen.Single(s => s.Where == "after park").Id, Is.EqualTo(activity.Id), "resumed on the loop inside it");
     }
 
     [Test]
