@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Snow.Native.Execution;
 using Snow.Native.Http;
@@ -315,6 +316,8 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     }
 
     /// <summary>A JSON response, serialized into the output; a value that fails to serialize gets a 500 instead.</summary>
+    // Not inlined: its try/catch would make Respond, the hot path of every response, a method with a handler.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void RespondJson(JsonResponse json, bool head, bool http10KeepAlive)
     {
         try
@@ -391,6 +394,8 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     }
 
     /// <summary>Runs the handler inside the request's activity (<see cref="Activity.Current"/> for it, and for what it awaits).</summary>
+    // Not inlined: its try/finally would make Dispatch, on every request's path, a method with a handler.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private HttpResponseBase? StartInActivity(HttpRequest request, Route route, out RequestExecution? pending)
     {
         Activity? previous = Activity.Current;

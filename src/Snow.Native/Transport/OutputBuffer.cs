@@ -22,14 +22,35 @@ internal struct OutputBuffer
     /// <summary>Room for at least <paramref name="size"/> more bytes.</summary>
     public Span<byte> GetSpan(BufferPool pool, int size)
     {
-        MakeRoom(pool, size);
+        if (_buffer is null)
+        {
+            _buffer = pool.Rent(size);
+            _start = _end = 0;
+        }
+        else if (_buffer.Length - _end < size)
+        {
+            int pending = _end - _start;
+            if (_buffer.Length - pending >= size && _start > 0)
+            {
+                _buffer.AsSpan(_start, pending).CopyTo(_buffer);
+            }
+            else
+            {
+                byte[] larger = pool.Rent(Math.Max(pending + size, _buffer.Length * 2));
+                _buffer.AsSpan(_start, pending).CopyTo(larger);
+                pool.Return(_buffer);
+                _buffer = larger;
+            }
+            _start = 0;
+            _end = pending;
+        }
         return _buffer.AsSpan(_end);
     }
 
     /// <summary>Room for at least <paramref name="size"/> more bytes, as memory (for an <see cref="System.Buffers.IBufferWriter{T}"/>).</summary>
     public Memory<byte> GetMemory(BufferPool pool, int size)
     {
-        MakeRoom(pool, size);
+        GetSpan(pool, size);
         return _buffer.AsMemory(_end);
     }
 
@@ -54,33 +75,6 @@ internal struct OutputBuffer
         int from = _start + offset + count;
         _buffer.AsSpan(from, _end - from).CopyTo(_buffer.AsSpan(_start + offset));
         _end -= count;
-    }
-
-    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_buffer))]
-    private void MakeRoom(BufferPool pool, int size)
-    {
-        if (_buffer is null)
-        {
-            _buffer = pool.Rent(size);
-            _start = _end = 0;
-        }
-        else if (_buffer.Length - _end < size)
-        {
-            int pending = _end - _start;
-            if (_buffer.Length - pending >= size && _start > 0)
-            {
-                _buffer.AsSpan(_start, pending).CopyTo(_buffer);
-            }
-            else
-            {
-                byte[] larger = pool.Rent(Math.Max(pending + size, _buffer.Length * 2));
-                _buffer.AsSpan(_start, pending).CopyTo(larger);
-                pool.Return(_buffer);
-                _buffer = larger;
-            }
-            _start = 0;
-            _end = pending;
-        }
     }
 
     public void Advance(int count) => _end += count;
