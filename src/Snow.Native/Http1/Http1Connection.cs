@@ -102,6 +102,8 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
                 else
                 {
                     _state = State.Closing;
+                    // A request whose body was still coming ends unanswered (every other exchange ends at its response).
+                    if (_request is { TelemetryFlags: not 0 } measured) _context.Telemetry.RequestEnded(measured, 0, aborted: true);
                     EndExchange();
                     _transport.CloseWhenFlushed();
                 }
@@ -358,7 +360,6 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     {
         EndBody();
         if (_request is null) return;
-        if (_request.TelemetryFlags != 0) _context.Telemetry.RequestEnded(_request, 0, aborted: true); // ended unanswered
         if (_keepAlive && !_transport.Input.IsEmpty && _state is State.Head or State.Body or State.Executing)
         {
             _request.Reset();
