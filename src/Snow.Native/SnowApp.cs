@@ -28,6 +28,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     private TaskCompletionSource? _stopped;
     private int _nextLoop;
 
+    /// <summary>An app serving <paramref name="routes"/>, tried in order; <paramref name="options"/> defaults to <see cref="SnowOptions"/>'s defaults.</summary>
     public SnowApp(IEnumerable<Route> routes, SnowOptions? options = null)
     {
         _router = new Router(routes);
@@ -35,8 +36,10 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         _logger = Options.LoggerFactory?.CreateLogger("Snow.Native") ?? NullLogger.Instance;
     }
 
+    /// <summary>The settings the app was made with (read when it starts).</summary>
     public SnowOptions Options { get; }
 
+    /// <summary>The routes, in the order they are tried.</summary>
     public IReadOnlyList<Route> Routes => _router.Routes;
 
     /// <summary>Where the server listens once started (with the real port when started on port 0).</summary>
@@ -48,8 +51,10 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     /// <summary>The poller the loops use, once started ("epoll", "kqueue", "select").</summary>
     public string? PollerName { get; private set; }
 
+    /// <summary>How many loops serve connections, once started.</summary>
     public int LoopCount => _contexts.Length;
 
+    /// <summary>True from <see cref="Start"/> until the stop has ended.</summary>
     public bool IsRunning => _stopped is { Task.IsCompleted: false };
 
     /// <summary>Connections open now, over all loops.</summary>
@@ -163,6 +168,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         _logger.LogInformation("Snow.Native stopped");
     }
 
+    /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/> without blocking the caller; see <see cref="Stop(TimeSpan)"/>.</summary>
     public Task StopAsync() => Task.Run(Stop);
 
     /// <summary>Stops gracefully without blocking the caller; see <see cref="Stop(TimeSpan)"/>.</summary>
@@ -193,8 +199,10 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/> (see <see cref="Stop(TimeSpan)"/>).</summary>
     public void Dispose() => Stop();
 
+    /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/> without blocking the caller.</summary>
     public ValueTask DisposeAsync() => new(StopAsync());
 
     private void OnSignal(PosixSignalContext context)

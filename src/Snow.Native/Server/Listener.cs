@@ -20,6 +20,8 @@ internal sealed class Listener : IReadinessHandler
     private bool _paused;
     private bool _closed;
 
+    /// <param name="context">The loop the listener runs on.</param>
+    /// <param name="fd">The listening socket.</param>
     /// <param name="handOff">Takes each accepted descriptor: on this loop, or posted to another.</param>
     public Listener(LoopContext context, int fd, Action<int> handOff)
     {
