@@ -121,7 +121,8 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
             PollerName = PollerFactory.Name(kind);
             _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _threads = contexts.Select(c => c.Loop.StartThread()).ToArray();
-            _logger.LogInformation("Snow.Native listening on {Url} with {Poller}, {Loops} loop(s)", Url, PollerName, loopCount);
+            ServerLog.Started(_logger, PollerName, loopCount);
+            ServerLog.Listening(_logger, Url!);
         }
     }
 
@@ -148,6 +149,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         {
             stopped = _stopped;
             if (stopped is null || stopped.Task.IsCompleted) return;
+            ServerLog.Stopping(_logger, ConnectionCount, ParkedRequestCount, timeout.TotalMilliseconds);
             for (int i = 0; i < _contexts.Length; i++)
             {
                 LoopContext context = _contexts[i];
@@ -165,7 +167,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
             foreach (LoopContext context in _contexts) context.Loop.Dispose();
             stopped.TrySetResult();
         }
-        _logger.LogInformation("Snow.Native stopped");
+        ServerLog.Stopped(_logger);
     }
 
     /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/> without blocking the caller; see <see cref="Stop(TimeSpan)"/>.</summary>
@@ -173,6 +175,40 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
 
     /// <summary>Stops gracefully without blocking the caller; see <see cref="Stop(TimeSpan)"/>.</summary>
     public Task StopAsync(TimeSpan timeout) => Task.Run(() => Stop(timeout));
+
+    /// <summary>
+    /// Stops gracefully as <see cref="Stop(TimeSpan)"/> does, and once <paramref name="cancellationToken"/> is cancelled
+    /// closes at once whatever is still open. The Generic Host's shutdown timeout arrives this way (Snow.Native.Hosting).
+    /// </summary>
+    public async Task StopAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task stopping = StopAsync(timeout);
+        using (cancellationToken.Register(static state => ((SnowApp)state!).CutStopShort(), this, useSynchronizationContext: false))
+        {
+            await stopping.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends a graceful stop now: each loop closes its listener (if the stop has not yet) and every connection.</summary>
+    private void CutStopShort()
+    {
+        if (_stopped is not { Task.IsCompleted: false }) return;
+        ServerLog.StopCutShort(_logger);
+        LoopContext[] contexts = _contexts;
+        Listener?[] listeners = _listeners;
+        for (int i = 0; i < contexts.Length; i++)
+        {
+            LoopContext context = contexts[i];
+            Listener? listener = listeners[i];
+            // A loop that has already ended never runs this; one that has not begun to drain begins and ends at once.
+            context.Loop.Post(_ =>
+            {
+                listener?.Close();
+                context.BeginDrain(TimeSpan.Zero);
+                context.EndDrainNow();
+            }, null);
+        }
+    }
 
     /// <summary>Completes when the server has stopped.</summary>
     public Task Completion => _stopped?.Task ?? Task.CompletedTask;
@@ -238,6 +274,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         }
         if (!context.Gate.TryEnter())
         {
+            ServerLog.ConnectionLimitReached(context.Logger, context.Options.MaxConnections);
             Libc.Close(fd); // over MaxConnections
             return;
         }
@@ -250,7 +287,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         {
             // select cannot hold descriptors past FD_SETSIZE: refuse this connection, keep serving the others.
             // The transport left the list (which released the gate) without closing the descriptor.
-            context.Logger.LogWarning("Refusing a connection: {Reason}", e.Message);
+            ServerLog.ConnectionRefused(context.Logger, e.Message);
             Libc.Close(fd);
         }
     }

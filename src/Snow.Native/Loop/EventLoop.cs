@@ -274,7 +274,7 @@ internal sealed class EventLoop : IDisposable
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "Event loop {Loop}: a readiness handler failed", Name);
+                LoopLog.ReadinessHandlerFailed(_logger, e, Name);
             }
         }
         RunPostedWork();
@@ -291,7 +291,7 @@ internal sealed class EventLoop : IDisposable
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "Event loop {Loop}: a timer callback failed", Name);
+                LoopLog.TimerFailed(_logger, e, Name);
             }
         }
     }
@@ -309,7 +309,7 @@ internal sealed class EventLoop : IDisposable
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "Event loop {Loop}: posted work failed", Name);
+                LoopLog.PostedWorkFailed(_logger, e, Name);
             }
         }
     }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Snow.Native.Interop;
 using Snow.Native.Loop;
 using Snow.Native.Polling;
@@ -65,7 +64,7 @@ internal sealed class Listener : IReadinessHandler
                     Pause(errno);
                     return;
                 default:
-                    _context.Logger.LogError("accept on {Listener} failed: {Errno}", _fd, errno);
+                    ServerLog.AcceptFailed(_context.Logger, _fd, errno);
                     Pause(errno);
                     return;
             }
@@ -97,8 +96,7 @@ internal sealed class Listener : IReadinessHandler
         _paused = true;
         Pauses++;
         _context.Loop.Unregister(_fd, _token);
-        _context.Logger.LogWarning("Accepting paused for {Delay} ms: {Errno} (out of file descriptors or memory)",
-            _context.Options.AcceptPauseOnFdExhaustion.TotalMilliseconds, errno);
+        ServerLog.AcceptPaused(_context.Logger, _context.Options.AcceptPauseOnFdExhaustion.TotalMilliseconds, errno);
         _context.Loop.Schedule(_context.Options.AcceptPauseOnFdExhaustion, static state => ((Listener)state!).Resume(), this);
     }
 
