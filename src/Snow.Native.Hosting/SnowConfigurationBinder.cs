@@ -6,17 +6,18 @@ namespace Snow.Native;
 /// <summary>
 /// Binds the configuration section (by default "Snow") onto <see cref="SnowHostOptions"/>, key by key, without
 /// reflection (trimming- and Native-AOT-safe). Keys are case-insensitive and named as the properties: Host, Port,
+/// Endpoints (a list, or named entries, of Host, Port and Https: see SnowConfigurationBinder.Endpoints.cs),
 /// Poller, Loops, Limits:{MaxRequestLineBytes, MaxRequestHeadersTotalBytes, MaxRequestHeaderCount,
 /// MaxRequestBodyBytes, MaxChunkSizeLineBytes}, the timeouts as time spans ("00:00:30"), MinRequestBodyDataRate:
 /// {BytesPerSecond, GracePeriod} or "off", MaxConnections (a number or "none"), and the rest of SnowOptions.
 /// Every bad value and every unknown key (a typo would otherwise be ignored silently) is reported at once, each
 /// with its full configuration path, in one <see cref="InvalidOperationException"/>.
 /// </summary>
-internal static class SnowConfigurationBinder
+internal static partial class SnowConfigurationBinder
 {
     private static readonly string[] Known =
     [
-        "Host", "Port", "Poller", "Loops", "Limits", "RequestHeadersTimeout", "KeepAliveTimeout", "RequestBodyIdleTimeout",
+        "Host", "Port", "Endpoints", "Poller", "Loops", "Limits", "RequestHeadersTimeout", "KeepAliveTimeout", "RequestBodyIdleTimeout",
         "SendStallTimeout", "LingerTimeout", "ShutdownTimeout", "MinRequestBodyDataRate", "MaxBufferedRequestBodyBytesPerLoop",
         "MaxConnections", "MaxResponseBufferBytes", "AcceptBatch", "AcceptPauseOnFdExhaustion", "Backlog", "AddServerHeader",
     ];
@@ -45,6 +46,7 @@ internal static class SnowConfigurationBinder
         {
             case "host": options.Host = Text(setting); break;
             case "port": options.Port = Int(setting, 0, 65535); break;
+            case "endpoints": BindEndpoints(setting, server.Endpoints, errors); break;
             case "poller": server.Poller = Poller(setting); break;
             case "loops": server.Loops = Int(setting, 0, 1024); break;
             case "limits": BindLimits(setting, server.Limits, errors); break;

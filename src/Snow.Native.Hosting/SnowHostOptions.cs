@@ -8,7 +8,9 @@ namespace Snow.Native;
 public sealed class SnowHostOptions
 {
     /// <summary>The address to listen on (configuration key <c>Host</c>): an IP address, <c>localhost</c>, a host name,
-    /// or <c>*</c> / <c>0.0.0.0</c> for every interface. Default 127.0.0.1.</summary>
+    /// or <c>*</c> / <c>0.0.0.0</c> for every interface. Default 127.0.0.1. Host and Port apply only while
+    /// <see cref="SnowOptions.Endpoints"/> is empty: several endpoints, HTTPS among them, are set there
+    /// (<c>Endpoints:0:Port</c>, <c>Endpoints:0:Https:Certificate:Path</c>, ...).</summary>
     public string Host { get; set; } = "127.0.0.1";
 
     /// <summary>The port (configuration key <c>Port</c>); 0 picks a free one (see <see cref="SnowHostedService.Url"/>). Default 8012.</summary>

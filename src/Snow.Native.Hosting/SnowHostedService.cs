@@ -48,7 +48,9 @@ public sealed class SnowHostedService : IHostedService
         }
         options.Server.LoggerFactory ??= _loggerFactory;
         var app = new SnowApp(options.Routes, options.Server);
-        app.Start(options.Host, options.Port);
+        // The configured endpoints (several, HTTPS among them) when there are any; else Host and Port.
+        if (options.Server.Endpoints.Count > 0) app.Start();
+        else app.Start(options.Host, options.Port);
         App = app;
         _ = app.Completion.ContinueWith(static (_, state) => ((SnowHostedService)state!).OnServerStopped(), this,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
