@@ -139,6 +139,15 @@ public sealed partial class PackageTests
         string output = server.Output;
         Assert.That(output, Does.Contain("info: Snow.Native[2]").And.Contain($"Snow.Native listening on http://127.0.0.1:{port}/"), "logs through the host");
         Assert.That(output, Does.Contain("Application is shutting down").And.Contain("info: Snow.Native[4]"), "stops with the host");
+
+        // The hosting package's own README sample, as written, in the same app.
+        string packageSample = CSharpBlocks(File.ReadAllText(Path.Combine(Root, "src", "Snow.Native.Hosting", "README.md"))).Single();
+        File.WriteAllText(Path.Combine(app, "Program.cs"), packageSample);
+        Build(app);
+        int port2 = FreePort();
+        using var second = new AppProcess(app, $"--Snow:Port={port2}");
+        Assert.That(Eventually(() => TryGet(port2, "/index/") is (200, "OK")), Is.True, second.Output);
+        Assert.That(second.Terminate(), Is.EqualTo(0));
     }
 
     private string NewApp(string name, params (string Id, string Version)[] packages)
