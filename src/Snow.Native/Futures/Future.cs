@@ -31,6 +31,7 @@ public class Future
     private volatile int _state;
     private volatile bool _isAbandoned;
 
+    /// <summary>A future without a callback: a handler that awaits it gets its result; an iterator that yields it resumes.</summary>
     public Future()
     {
     }
@@ -240,6 +241,7 @@ public class Future<T> : Future
 {
     private T? _value;
 
+    /// <summary>A typed future without a callback: <c>await</c> yields its T; an iterator that yields it resumes.</summary>
     public Future()
     {
     }
@@ -305,26 +307,32 @@ internal interface IFutureWaiter
 /// <summary>The awaiter of <see cref="Future"/>: resumes on the synchronization context of the awaiting code.</summary>
 public readonly struct FutureAwaiter(Future future) : ICriticalNotifyCompletion
 {
+    /// <summary>Whether the future is ready.</summary>
     public bool IsCompleted => future.IsReady;
 
     /// <summary>The result; throws the exception of a faulted or canceled future.</summary>
     public object? GetResult() => future.Result;
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready.</summary>
     public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready (the execution context is not captured).</summary>
     public void UnsafeOnCompleted(Action continuation) => ContinuationWaiter.Register(future, continuation);
 }
 
 /// <summary>The awaiter of <see cref="Future{T}"/>: resumes on the synchronization context of the awaiting code.</summary>
 public readonly struct FutureAwaiter<T>(Future<T> future) : ICriticalNotifyCompletion
 {
+    /// <summary>Whether the future is ready.</summary>
     public bool IsCompleted => future.IsReady;
 
     /// <summary>The result; throws the exception of a faulted or canceled future.</summary>
     public T GetResult() => future.Result;
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready.</summary>
     public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready (the execution context is not captured).</summary>
     public void UnsafeOnCompleted(Action continuation) => ContinuationWaiter.Register(future, continuation);
 }
 
