@@ -212,9 +212,20 @@ public class Future
         }
     }
 
+    /// <summary>
+    /// Called when the last request parked on this future went away (its client disconnected, or the server closed it)
+    /// while the future was still pending, right after <see cref="IsAbandoned"/> turned true, on that request's loop
+    /// thread. A registry that keeps futures (keyed futures, for one) drops it here instead of holding it until a
+    /// completion that nobody waits for. It must not throw or block: it runs inside the loop's connection cleanup.
+    /// </summary>
+    protected virtual void OnAbandoned()
+    {
+    }
+
     /// <summary>Removes a waiter that went away; marks the future abandoned when it was the last.</summary>
     internal void RemoveWaiter(IFutureWaiter waiter)
     {
+        bool abandonedNow;
         lock (_gate)
         {
             if (ReferenceEquals(_waiters, waiter))
@@ -226,8 +237,10 @@ public class Future
                 list.Remove(waiter);
                 if (list.Count == 0) _waiters = null;
             }
-            if (_waiters is null && _state == Pending) _isAbandoned = true;
+            abandonedNow = _waiters is null && _state == Pending && !_isAbandoned;
+            if (abandonedNow) _isAbandoned = true;
         }
+        if (abandonedNow) OnAbandoned();
     }
 }
 
