@@ -47,6 +47,7 @@ internal sealed class KeyRegistry : IDisposable
     private bool _disposed;
     private long _connectionFailures;
     private int _waiting;
+    private int _catchUps;
 
     public KeyRegistry(IConnectionMultiplexer redis, RedisFuturesOptions options)
     {
@@ -74,6 +75,9 @@ internal sealed class KeyRegistry : IDisposable
 
     /// <summary>Tests only: runs after a key's version was read and before its SUBSCRIBE, to publish into that gap.</summary>
     internal Func<string, Task>? BeforeSubscribe { get; set; }
+
+    /// <summary>How many version reads after a subscription or a reconnection completed (tests wait on it).</summary>
+    internal int CatchUpCount => Volatile.Read(ref _catchUps);
 
     public int WaitingCount
     {
@@ -338,6 +342,7 @@ internal sealed class KeyRegistry : IDisposable
                     {
                         (string? epoch, long version, string? message) = await ReadVersionAsync(channel).ConfigureAwait(false);
                         Deliver(channel, epoch, version, message);
+                        Interlocked.Increment(ref _catchUps);
                         break;
                     }
                     case Step.Unsubscribe:
