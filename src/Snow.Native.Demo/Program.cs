@@ -52,13 +52,40 @@ if (options.Help)
     return 0;
 }
 
+// 4. More than one instance (--redis HOST:PORT): /req/ parks on the key "demo" through Redis, and /stop/ on any
+// instance releases every /req/ parked on every instance, so that two demos behind a load balancer act as one.
+RedisFutures? redis = null;
+if (options.Redis is string redisAddress)
+{
+    redis = await RedisFutures.ConnectAsync(redisAddress);
+    if (!redis.IsConnected) Console.Error.WriteLine($"snow: Redis at {redisAddress} is not reachable yet; /req/ parks and /stop/ answers 503 until it is");
+}
+
+IEnumerable<Step> ReqAcrossInstances(HttpRequest request)
+{
+    yield return redis!.Wait("demo", (request, future) => new HttpResponse(future.Result ?? ""));
+}
+
+async Task<HttpResponse> StopAcrossInstances(HttpRequest request)
+{
+    try
+    {
+        await redis!.PublishAsync("demo", "done");
+        return new HttpResponse("stop");
+    }
+    catch (KeyedPublishException e)
+    {
+        return new HttpResponse(e.Message, 503, "text/plain; charset=utf-8");
+    }
+}
+
 var app = new SnowApp(
     [
         ("^/index/$", Index),
         ("^/home/$", Home),
         ("^/async/$", Async),
-        ("^/req/$", Req),
-        ("^/stop/$", Stop),
+        redis is null ? ("^/req/$", Req) : new Route("^/req/$", ReqAcrossInstances),
+        redis is null ? ("^/stop/$", Stop) : new Route("^/stop/$", StopAcrossInstances),
     ],
     new SnowOptions { Poller = options.Poller, Loops = options.Loops, LoggerFactory = new StandardErrorLoggerFactory() });
 
@@ -72,11 +99,12 @@ catch (Exception e) when (e is IOException or PlatformNotSupportedException or A
     return 1;
 }
 
-Console.WriteLine($"Snow.Native demo listening on {app.Url} (poller: {app.PollerName}, loops: {app.LoopCount})");
+Console.WriteLine($"Snow.Native demo listening on {app.Url} (poller: {app.PollerName}, loops: {app.LoopCount}{(redis is null ? "" : $", redis: {options.Redis}")})");
 Console.WriteLine("Try /index/, /home/, /async/ (answers after 5 s), /req/ (waits) and /stop/ (releases the oldest /req/). Ctrl+C stops.");
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Shutdown);
 using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Shutdown);
 await app.Completion;
+redis?.Dispose();
 Console.WriteLine("stopped");
 return 0;
 
@@ -93,10 +121,10 @@ void Shutdown(System.Runtime.InteropServices.PosixSignalContext context)
 namespace Snow.Native.Demo
 {
     /// <summary>The demo's command line.</summary>
-    internal sealed record DemoOptions(string Host, int Port, PollerKind Poller, int Loops, bool Help)
+    internal sealed record DemoOptions(string Host, int Port, PollerKind Poller, int Loops, bool Help, string? Redis = null)
     {
         public const string Usage =
-            "usage: Snow.Native.Demo [--host 127.0.0.1] [--port 8012] [--poller epoll|kqueue|select] [--loops N]";
+            "usage: Snow.Native.Demo [--host 127.0.0.1] [--port 8012] [--poller epoll|kqueue|select] [--loops N] [--redis HOST:PORT]";
 
         public static DemoOptions Parse(string[] args)
         {
@@ -111,11 +139,20 @@ namespace Snow.Native.Demo
                     "--port" => options with { Port = int.TryParse(Value(), out int port) && port is >= 0 and <= 65535 ? port : throw new ArgumentException("--port takes 0 to 65535.") },
                     "--poller" => options with { Poller = ParsePoller(Value()) },
                     "--loops" => options with { Loops = int.TryParse(Value(), out int loops) && loops >= 1 ? loops : throw new ArgumentException("--loops takes a whole number of at least 1.") },
+                    "--redis" => options with { Redis = ParseRedis(Value()) },
                     "-h" or "--help" => options with { Help = true },
                     _ => throw new ArgumentException($"Unknown option {arg}."),
                 };
             }
             return options;
+        }
+
+        // HOST:PORT of the Redis that the instances share; the connection is made (and retried) when the demo starts.
+        private static string ParseRedis(string value)
+        {
+            int colon = value.LastIndexOf(':');
+            bool valid = colon > 0 && int.TryParse(value.AsSpan(colon + 1), out int port) && port is >= 1 and <= 65535;
+            return valid ? value : throw new ArgumentException($"--redis takes HOST:PORT, not '{value}'.");
         }
 
         // The poller's name as the command line spells it; whether this OS offers it is checked when the server starts.

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Two Snow.Native demo instances behind one nginx, sharing one Redis: a /req/ parked on one instance is released by
+# a /stop/ that nginx sent to the other.
+#   scripts/scaleout.sh                 # starts everything, shows the release across instances, stops everything
+#   scripts/scaleout.sh --keep          # ... and keeps it all running for curl until Ctrl+C
+#   scripts/scaleout.sh --poller select # the demos' poller (epoll, kqueue, select)
+# Ports: nginx on $LB_PORT (default 8012), the demos on $DEMO_PORTS (default "8013 8014"), redis-server on
+# $REDIS_PORT (default 6390); --free-ports picks free ones instead (the automated test does). Installs
+# redis-server, nginx and curl through scripts/deps.sh when missing and builds the demo (DEMO_DLL skips the build).
+# Everything it starts runs from a temp directory and is stopped on exit, however it exits. Exit 0: released.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+KEEP=0
+FREE_PORTS=0
+POLLER=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) KEEP=1 ;;
+    --free-ports) FREE_PORTS=1 ;;
+    --poller) POLLER="${2:?--poller needs a value}"; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "scaleout: unknown option $1" >&2; exit 64 ;;
+  esac
+  shift
+done
+
+say() { echo "scaleout: $*"; }
+fail() { echo "scaleout: FAILED: $*" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/snow-scaleout.XXXXXX)
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$ROOT/scripts/deps.sh" redis-server nginx curl || fail "redis-server, nginx and curl are needed (scripts/deps.sh could not install them)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# A port nobody listens on (a connect that fails); the OS may still hand it out meanwhile, which a start detects.
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 20000))
+    port_is_free "$port" && { echo "$port"; return 0; }
+  done
+  return 1
+}
+if [ "$FREE_PORTS" = 1 ]; then
+  LB_PORT=$(free_port) && REDIS_PORT=$(free_port) && DEMO_PORTS="$(free_port) $(free_port)" || fail "no free ports"
+else
+  LB_PORT=${LB_PORT:-8012}; REDIS_PORT=${REDIS_PORT:-6390}; DEMO_PORTS=${DEMO_PORTS:-"8013 8014"}
+fi
+read -r DEMO_A DEMO_B <<<"$DEMO_PORTS"
+
+wait_for_port() { # port name pid
+  for _ in $(seq 1 300); do
+    port_is_free "$1" || return 0
+    kill -0 "$3" 2>/dev/null || fail "$2 exited at start (see $WORK/$2.log)"
+    sleep 0.1
+  done
+  fail "$2 did not listen on port $1 within 30 s"
+}
+
+# redis-server: no persistence, its own directory.
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --daemonize no \
+  >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$REDIS_PORT" redis "$!"
+say "redis-server on 127.0.0.1:$REDIS_PORT"
+
+# The demo, built unless DEMO_DLL names one.
+if [ -z "${DEMO_DLL:-}" ]; then
+  say "building the demo (Release)"
+  dotnet build "$ROOT/src/Snow.Native.Demo" -c Release -nologo -v q -p:UseSharedCompilation=false >"$WORK/build.log" 2>&1 \
+    || { cat "$WORK/build.log" >&2; fail "the demo did not build"; }
+  DEMO_DLL="$ROOT/src/Snow.Native.Demo/bin/Release/net10.0/Snow.Native.Demo.dll"
+fi
+poller_args=()
+[ -n "$POLLER" ] && poller_args=(--poller "$POLLER")
+for port in "$DEMO_A" "$DEMO_B"; do
+  dotnet "$DEMO_DLL" --port "$port" --loops 1 --redis "127.0.0.1:$REDIS_PORT" "${poller_args[@]}" >"$WORK/demo-$port.log" 2>&1 &
+  PIDS+=($!)
+  wait_for_port "$port" "demo-$port" "$!"
+  say "demo instance on 127.0.0.1:$port ($(head -n 1 "$WORK/demo-$port.log"))"
+done
+
+# nginx: one process, round-robin over the two demos; it names the instance that answered in X-Upstream.
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    upstream demos {
+        server 127.0.0.1:$DEMO_A;
+        server 127.0.0.1:$DEMO_B;
+    }
+    server {
+        listen 127.0.0.1:$LB_PORT;
+        location / {
+            proxy_pass http://demos;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 300s;
+            proxy_next_upstream off;
+            add_header X-Upstream \$upstream_addr always;
+        }
+    }
+}
+CONF
+"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$LB_PORT" nginx "$!"
+say "nginx on 127.0.0.1:$LB_PORT, round-robin over $DEMO_A and $DEMO_B"
+
+# The demonstration: /req/ through nginx parks on one instance; once its wait took effect in Redis (the key's
+# channel has a subscriber), /stop/ through nginx goes to the other instance and releases it.
+LB="http://127.0.0.1:$LB_PORT"
+curl -s -m 60 -D "$WORK/req.head" -o "$WORK/req.body" "$LB/req/" &
+REQ=$!
+subscribed=0
+for _ in $(seq 1 100); do
+  subscribed=$(redis-cli -p "$REDIS_PORT" PUBSUB NUMSUB snow:demo 2>/dev/null | sed -n 2p)
+  [ "${subscribed:-0}" -ge 1 ] && break
+  sleep 0.1
+done
+[ "${subscribed:-0}" -ge 1 ] || fail "the /req/ did not park on the key within 10 s"
+stop_body=$(curl -s -m 10 -D "$WORK/stop.head" "$LB/stop/") || fail "/stop/ did not answer"
+wait "$REQ" || fail "the parked /req/ was not answered"
+upstream() { tr -d '\r' <"$1" | sed -n 's/^X-Upstream: //Ip' | head -n 1; }
+req_on=$(upstream "$WORK/req.head")
+stop_on=$(upstream "$WORK/stop.head")
+req_body=$(cat "$WORK/req.body")
+say "/req/  parked on $req_on, answered: $req_body"
+say "/stop/ served by $stop_on, answered: $stop_body"
+[ "$stop_body" = stop ] || fail "/stop/ answered '$stop_body'"
+[ "$req_body" = done ] || fail "/req/ answered '$req_body'"
+[ -n "$req_on" ] && [ -n "$stop_on" ] && [ "$req_on" != "$stop_on" ] || fail "nginx sent both requests to the same instance ($req_on)"
+say "released across instances: /stop/ on $stop_on released the /req/ parked on $req_on"
+
+if [ "$KEEP" = 1 ]; then
+  say "running; try: curl $LB/req/ (waits) and curl $LB/stop/ in another terminal. Ctrl+C stops everything."
+  wait
+fi
+exit 0
