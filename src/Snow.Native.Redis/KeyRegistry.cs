@@ -41,7 +41,6 @@ internal sealed class KeyRegistry : IDisposable
     private readonly IDatabase _database;
     private readonly RedisFuturesOptions _options;
     private readonly ILogger? _logger;
-    private readonly Action<RedisChannel, RedisValue> _onMessage;
     private readonly Timer _repairTimer;
     private bool _repairScheduled;
     private bool _disposed;
@@ -56,7 +55,6 @@ internal sealed class KeyRegistry : IDisposable
         _database = redis.GetDatabase();
         _options = options;
         _logger = options.LoggerFactory?.CreateLogger("Snow.Native.Redis");
-        _onMessage = OnMessage;
         _repairTimer = new Timer(static state => ((KeyRegistry)state!).Repair(), this, Timeout.Infinite, Timeout.Infinite);
         _redis.ConnectionFailed += OnConnectionFailed;
         _redis.ConnectionRestored += OnConnectionRestored;
@@ -318,9 +316,10 @@ internal sealed class KeyRegistry : IDisposable
                     }
                     case Step.Subscribe:
                         if (BeforeSubscribe is { } hook) await hook(channel.Key).ConfigureAwait(false);
+                        ChannelMessageQueue queue;
                         try
                         {
-                            await _subscriber.SubscribeAsync(name, _onMessage).ConfigureAwait(false);
+                            queue = await _subscriber.SubscribeAsync(name).ConfigureAwait(false);
                         }
                         catch
                         {
@@ -330,6 +329,10 @@ internal sealed class KeyRegistry : IDisposable
                             await ForgetSubscriptionAsync(name).ConfigureAwait(false);
                             throw;
                         }
+                        // A queue hands its messages over one at a time, in Redis's order (handlers would run on
+                        // pool threads, concurrently, and a newer version seen first would hide an older one from
+                        // a listener); it lives until the channel is unsubscribed.
+                        queue.OnMessage(message => OnMessage(channel, message.Message));
                         MarkConfirmed(channel, failuresBefore);
                         break;
                     case Step.Confirm:
@@ -408,15 +411,9 @@ internal sealed class KeyRegistry : IDisposable
         return (fields[0].IsNull ? null : (string?)fields[0], fields[1].IsNull ? 0 : (long)fields[1], fields[2].IsNull ? null : (string?)fields[2]);
     }
 
-    private void OnMessage(RedisChannel name, RedisValue value)
+    private void OnMessage(KeyChannel channel, RedisValue value)
     {
-        if (!TryParse((string?)value, out string? epoch, out long version, out string? message)) return;
-        KeyChannel? channel;
-        lock (_gate)
-        {
-            if (!_channels.TryGetValue(name.ToString(), out channel)) return;
-        }
-        Deliver(channel, epoch, version, message);
+        if (TryParse((string?)value, out string? epoch, out long version, out string? message)) Deliver(channel, epoch, version, message);
     }
 
     /// <summary>A version seen in a message or a read: if it is newer, completes every waiter and tells every listener.</summary>

@@ -143,6 +143,27 @@ public sealed class KeyedFutureTests(PollerKind poller)
     }
 
     [Test]
+    public async Task AListenerHearsEveryOneOfManyPublishesInOrder()
+    {
+        const int count = 500;
+        var heard = new List<string>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using IDisposable listener = _a.Futures.Subscribe("burst", message =>
+        {
+            lock (heard)
+            {
+                heard.Add(message);
+                if (heard.Count == count) all.TrySetResult();
+            }
+        });
+        Assert.That(Instance.Eventually(() => _a.Futures.ListeningKeyCount == 1), Is.True);
+        // Pipelined: the messages arrive back to back, which the client would hand to pool threads concurrently.
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => _b.Futures.PublishAsync("burst", i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        await all.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        lock (heard) Assert.That(heard, Is.EqualTo(Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+    }
+
+    [Test]
     public async Task ThePrefixKeepsAppsThatShareARedisApart()
     {
         using var otherApp = new Instance(_redis, poller, options => options.ChannelPrefix = "other-app:");
