@@ -34,7 +34,10 @@
 #   SCALE_CONNECTIONS=9000         connections (and parked requests) in the connection test
 #   SERVERS="snow kestrel nginx"   which servers to run (snow-before is added when BASELINE_REV is set)
 #   BASELINE_REV=                  a git revision to build and run as snow-before
-#   TESTS="throughput connections" which parts to run (wrk runs; the connection test)
+#   TESTS="throughput connections" which parts to run (wrk runs; the connection test); add "scaleout" for
+#                                  the release across two instances through Redis beside the local release,
+#                                  and publishes per second (SCALEOUT_ROUNDS=3, REDIS_PORT=8090,
+#                                  SNOW_REDIS_PORTS="8091 8092", PUBLISH_BENCH_COUNT=50000; ~3.5 minutes)
 #   SNOW_POLLER=epoll              both Snow builds' poller (select cannot hold the connection test's fds)
 #   SNOW_PORT=8081 KESTREL_PORT=8082 NGINX_PORT=8083 SNOW_BEFORE_PORT=8084
 #   DOTNET_GC_MODE=server          server|workstation: the GC all .NET servers run under
@@ -150,6 +153,12 @@ fi
 if [[ " $TESTS " == *" connections "* ]]; then
   for server in "${RUNNING[@]}"; do connection_test "$server"; done
 fi
+if [[ " $TESTS " == *" scaleout "* ]] && [ -n "${AVAILABLE[snow]:-}" ]; then
+  scaleout_release_test
+fi
 
 echo
 print_table
+if [[ " $TESTS " == *" scaleout "* ]] && [ -n "${AVAILABLE[snow]:-}" ]; then
+  print_scaleout | tee -a "$RESULTS/summary.md"
+fi

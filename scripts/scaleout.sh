@@ -29,6 +29,7 @@ fail() { echo "scaleout: FAILED: $*" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/snow-scaleout.XXXXXX)
 PIDS=()
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
