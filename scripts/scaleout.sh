@@ -56,7 +56,9 @@ free_port() {
   return 1
 }
 if [ "$FREE_PORTS" = 1 ]; then
-  LB_PORT=$(free_port) && REDIS_PORT=$(free_port) && DEMO_PORTS="$(free_port) $(free_port)" || fail "no free ports"
+  LB_PORT=$(free_port) || fail "no free port"
+  REDIS_PORT=$(free_port) || fail "no free port"
+  DEMO_PORTS="$(free_port) $(free_port)" || fail "no free port"
 else
   LB_PORT=${LB_PORT:-8012}; REDIS_PORT=${REDIS_PORT:-6390}; DEMO_PORTS=${DEMO_PORTS:-"8013 8014"}
 fi
@@ -153,8 +155,10 @@ req_body=$(cat "$WORK/req.body")
 say "/req/  parked on $req_on, answered: $req_body"
 say "/stop/ served by $stop_on, answered: $stop_body"
 [ "$stop_body" = stop ] || fail "/stop/ answered '$stop_body'"
-[ "$req_body" = done ] || fail "/req/ answered '$req_body'"
-[ -n "$req_on" ] && [ -n "$stop_on" ] && [ "$req_on" != "$stop_on" ] || fail "nginx sent both requests to the same instance ($req_on)"
+[ "$req_body" = "done" ] || fail "/req/ answered '$req_body'"
+if [ -z "$req_on" ] || [ -z "$stop_on" ] || [ "$req_on" = "$stop_on" ]; then
+  fail "nginx did not send the two requests to two instances (/req/ to '$req_on', /stop/ to '$stop_on')"
+fi
 say "released across instances: /stop/ on $stop_on released the /req/ parked on $req_on"
 
 if [ "$KEEP" = 1 ]; then
