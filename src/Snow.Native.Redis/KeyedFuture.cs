@@ -9,14 +9,20 @@ namespace Snow.Native;
 /// </summary>
 public sealed class KeyedFuture : Future<string?>
 {
+    // One delegate for all keyed futures with a callback (see Future<T>): no closure per parked request.
+    private static readonly Func<HttpRequest, Future<string?>, HttpResponseBase> InvokeKeyedCallback =
+        static (request, future) => ((KeyedFuture)future)._keyedCallback!(request, (KeyedFuture)future);
+
+    private readonly Func<HttpRequest, KeyedFuture, HttpResponseBase>? _keyedCallback;
     private readonly KeyRegistry _registry;
     private TimeoutFuture? _timeout;
     private CancellationTokenRegistration _cancellation;
     private volatile bool _timedOut;
 
     internal KeyedFuture(KeyRegistry registry, string key, Func<HttpRequest, KeyedFuture, HttpResponseBase>? callback)
-        : base(callback is null ? null : (request, future) => callback(request, (KeyedFuture)future))
+        : base(callback is null ? null : InvokeKeyedCallback)
     {
+        _keyedCallback = callback;
         _registry = registry;
         Key = key;
     }

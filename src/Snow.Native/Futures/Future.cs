@@ -251,6 +251,12 @@ public class Future
 /// </summary>
 public class Future<T> : Future
 {
+    // One delegate for every Future<T> with a callback: it calls the typed callback that the future keeps, so a
+    // parked request does not pay a closure and a delegate of its own for the cast.
+    private static readonly Func<HttpRequest, Future, HttpResponseBase> InvokeTypedCallback =
+        static (request, future) => ((Future<T>)future)._typedCallback!(request, (Future<T>)future);
+
+    private readonly Func<HttpRequest, Future<T>, HttpResponseBase>? _typedCallback;
     private T? _value;
 
     public Future()
@@ -259,8 +265,9 @@ public class Future<T> : Future
 
     /// <param name="callback">Makes the response of the request parked on this future once it is ready.</param>
     public Future(Func<HttpRequest, Future<T>, HttpResponseBase>? callback)
-        : base(callback is null ? null : (request, future) => callback(request, (Future<T>)future))
+        : base(callback is null ? null : InvokeTypedCallback)
     {
+        _typedCallback = callback;
     }
 
     /// <summary>
