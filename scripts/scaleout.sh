@@ -45,39 +45,68 @@ trap 'exit 130' INT TERM
 "$ROOT/scripts/deps.sh" redis-server nginx curl || fail "redis-server, nginx and curl are needed (scripts/deps.sh could not install them)"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-# A port nobody listens on (a connect that fails); the OS may still hand it out meanwhile, which a start detects.
+# A port nobody listens on (a connect that fails), below the kernel's ephemeral range (32768 and up), whose ports
+# outgoing connections hold; another process may still take it meanwhile, which start_service notices.
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local port
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 20000))
+    port=$((20000 + RANDOM % 12000))
     port_is_free "$port" && { echo "$port"; return 0; }
   done
   return 1
 }
-if [ "$FREE_PORTS" = 1 ]; then
-  LB_PORT=$(free_port) || fail "no free port"
-  REDIS_PORT=$(free_port) || fail "no free port"
-  DEMO_PORTS="$(free_port) $(free_port)" || fail "no free port"
-else
-  LB_PORT=${LB_PORT:-8012}; REDIS_PORT=${REDIS_PORT:-6390}; DEMO_PORTS=${DEMO_PORTS:-"8013 8014"}
-fi
-read -r DEMO_A DEMO_B <<<"$DEMO_PORTS"
 
-wait_for_port() { # port name pid
+# start_service NAME PORT READY COMMAND...: starts COMMAND in the background and waits (30 s at most) until its log
+# says READY (a line it prints once listening). Returns 1 if it exited first (its port was taken, say).
+start_service() {
+  local name=$1 port=$2 ready=$3
+  shift 3
+  "$@" >"$WORK/$name.log" 2>&1 &
+  local pid=$!
   for _ in $(seq 1 300); do
-    port_is_free "$1" || return 0
-    kill -0 "$3" 2>/dev/null || fail "$2 exited at start (see $WORK/$2.log)"
+    if grep -q -- "$ready" "$WORK/$name.log" 2>/dev/null && ! port_is_free "$port"; then
+      sleep 0.2 # a process that lost its port to another exits at once: still alive, the port is its own
+      if kill -0 "$pid" 2>/dev/null; then
+        PIDS+=("$pid")
+        return 0
+      fi
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "scaleout: $name exited at start on port $port: $(tail -n 3 "$WORK/$name.log" | tr '\n' ' ')" >&2
+      return 1
+    fi
     sleep 0.1
   done
-  fail "$2 did not listen on port $1 within 30 s"
+  kill "$pid" 2>/dev/null
+  fail "$name did not start on port $port within 30 s (see $WORK/$name.log)"
 }
 
+# start_on_port NAME PORTVAR READY COMMAND...: with --free-ports, tries up to five free ports (COMMAND's {PORT} is
+# replaced by the port tried, which PORTVAR then holds); otherwise the port in PORTVAR, once.
+start_on_port() {
+  local name=$1 var=$2 ready=$3 port args
+  shift 3
+  for _ in 1 2 3 4 5; do
+    if [ "$FREE_PORTS" = 1 ]; then port=$(free_port) || fail "no free port for $name"; else port=${!var}; fi
+    args=("${@//\{PORT\}/$port}")
+    if start_service "$name" "$port" "$ready" "${args[@]}"; then
+      printf -v "$var" '%s' "$port"
+      return 0
+    fi
+    [ "$FREE_PORTS" = 1 ] || fail "$name did not start on port $port (see $WORK/$name.log)"
+  done
+  fail "$name did not start on any of five free ports"
+}
+
+LB_PORT=${LB_PORT:-8012}
+REDIS_PORT=${REDIS_PORT:-6390}
+DEMO_PORTS=${DEMO_PORTS:-"8013 8014"}
+read -r DEMO_A DEMO_B <<<"$DEMO_PORTS"
+
 # redis-server: no persistence, its own directory.
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --daemonize no \
-  >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
-wait_for_port "$REDIS_PORT" redis "$!"
+start_on_port redis REDIS_PORT "Ready to accept connections" \
+  redis-server --port "{PORT}" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --daemonize no
 say "redis-server on 127.0.0.1:$REDIS_PORT"
 
 # The demo, built unless DEMO_DLL names one.
@@ -89,16 +118,19 @@ if [ -z "${DEMO_DLL:-}" ]; then
 fi
 poller_args=()
 [ -n "$POLLER" ] && poller_args=(--poller "$POLLER")
-for port in "$DEMO_A" "$DEMO_B"; do
-  dotnet "$DEMO_DLL" --port "$port" --loops 1 --redis "127.0.0.1:$REDIS_PORT" "${poller_args[@]}" >"$WORK/demo-$port.log" 2>&1 &
-  PIDS+=($!)
-  wait_for_port "$port" "demo-$port" "$!"
-  say "demo instance on 127.0.0.1:$port ($(head -n 1 "$WORK/demo-$port.log"))"
-done
+start_on_port demo-a DEMO_A "listening on" \
+  dotnet "$DEMO_DLL" --port "{PORT}" --loops 1 --redis "127.0.0.1:$REDIS_PORT" "${poller_args[@]}"
+say "demo instance on 127.0.0.1:$DEMO_A ($(head -n 1 "$WORK/demo-a.log"))"
+start_on_port demo-b DEMO_B "listening on" \
+  dotnet "$DEMO_DLL" --port "{PORT}" --loops 1 --redis "127.0.0.1:$REDIS_PORT" "${poller_args[@]}"
+say "demo instance on 127.0.0.1:$DEMO_B ($(head -n 1 "$WORK/demo-b.log"))"
 
-# nginx: one process, round-robin over the two demos; it names the instance that answered in X-Upstream.
+# nginx: one process, round-robin over the two demos; it names the instance that answered in X-Upstream. Its
+# config is written for each port tried; it logs nothing once listening, so its READY is the config's marker.
 mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
+# shellcheck disable=SC2317 # run through start_on_port
+start_nginx() { # PORT
+  cat >"$WORK/nginx/nginx.conf" <<CONF
 daemon off;
 master_process off;
 worker_processes 1;
@@ -117,7 +149,7 @@ http {
         server 127.0.0.1:$DEMO_B;
     }
     server {
-        listen 127.0.0.1:$LB_PORT;
+        listen 127.0.0.1:$1;
         location / {
             proxy_pass http://demos;
             proxy_http_version 1.1;
@@ -129,9 +161,10 @@ http {
     }
 }
 CONF
-"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.log" 2>&1 &
-PIDS+=($!)
-wait_for_port "$LB_PORT" nginx "$!"
+  echo "nginx: starting on $1"
+  exec "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
+}
+start_on_port nginx LB_PORT "nginx: starting" start_nginx "{PORT}"
 say "nginx on 127.0.0.1:$LB_PORT, round-robin over $DEMO_A and $DEMO_B"
 
 # The demonstration: /req/ through nginx parks on one instance; once its wait took effect in Redis (the key's

@@ -16,7 +16,7 @@ internal sealed record TestOptions(
     public Uri Url => Urls[0];
 
     public const string Usage =
-        "usage: Snow.Native.ConnectionTest --url http://127.0.0.1:8080 --pid SERVER_PID [--connections 9000]\n" +
+        "usage: Snow.Native.ConnectionTest --url http[s]://127.0.0.1:8080 --pid SERVER_PID [--connections 9000]\n" +
         "       [--no-park] [--timeout-seconds 120] [--connect-concurrency 64] [--warmup-connections 64]\n" +
         "       [--warmup-rounds 5]\n" +
         "       --url and --pid may repeat (instances of one app, e.g. sharing a Redis): the connections are spread over\n" +
@@ -45,7 +45,7 @@ internal sealed record TestOptions(
             switch (option)
             {
                 case "--url":
-                    if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? url) || url.Scheme != "http") throw new ArgumentException($"bad url: {value}");
+                    if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? url) || url.Scheme is not ("http" or "https")) throw new ArgumentException($"bad url: {value}");
                     urls.Add(url);
                     break;
                 case "--pid": processIds.Add(PositiveInt(option, value)); break;
@@ -58,6 +58,7 @@ internal sealed record TestOptions(
             }
         }
         if (urls.Count == 0) throw new ArgumentException("--url is required");
+        if (urls.Any(url => url.Scheme == "https") && park) throw new ArgumentException("https measures idle connections only: add --no-park");
         if (processIds.Count == 0) throw new ArgumentException("--pid is required (the process that holds the connections)");
         return new TestOptions(urls, processIds, connections, park, TimeSpan.FromSeconds(timeoutSeconds), connectConcurrency, warmupConnections, warmupRounds);
     }

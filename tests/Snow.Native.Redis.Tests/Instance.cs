@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Snow.Native.Tests.Server;
 
 namespace Snow.Native.Redis.Tests;
 
@@ -71,16 +70,16 @@ internal sealed class Instance : IDisposable
     }
 
     /// <summary>Sends a GET and leaves the response to be read later (a parked request).</summary>
-    public TestClient Send(string path)
+    public RawClient Send(string path)
     {
-        var client = new TestClient(EndPoint, TimeSpan.FromSeconds(60));
+        var client = new RawClient(EndPoint, TimeSpan.FromSeconds(60));
         client.Send($"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
         return client;
     }
 
-    public WireResponse Get(string path)
+    public RawResponse Get(string path)
     {
-        using TestClient client = Send(path);
+        using RawClient client = Send(path);
         return client.ReadResponse();
     }
 
@@ -90,6 +89,14 @@ internal sealed class Instance : IDisposable
         Assert.That(Eventually(() => _made.Count >= count), Is.True, $"{count} keyed futures made");
         return Made[count - 1];
     }
+
+    /// <summary>
+    /// Waits (bounded) until Redis confirmed this instance's subscription to <paramref name="keys"/> keys: a publish
+    /// then counts this instance among its receivers. (A waiter is served without it too: the version read after
+    /// subscribing catches a publish that came first; only the receiver count that tests assert needs it.)
+    /// </summary>
+    public void WaitUntilSubscribed(int keys) =>
+        Assert.That(Eventually(() => Futures.ListeningKeyCount >= keys), Is.True, $"{keys} key(s) subscribed");
 
     public static bool Eventually(Func<bool> condition, TimeSpan? within = null)
     {

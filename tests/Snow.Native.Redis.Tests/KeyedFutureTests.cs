@@ -1,4 +1,3 @@
-using Snow.Native.Tests.Server;
 
 namespace Snow.Native.Redis.Tests;
 
@@ -39,8 +38,9 @@ public sealed class KeyedFutureTests(PollerKind poller)
     [Test]
     public async Task ARequestParkedOnOneInstanceIsCompletedByAPublishOnTheOther()
     {
-        using TestClient parked = _a.Send("/req/one");
+        using RawClient parked = _a.Send("/req/one");
         await _a.WaitForFuture(1).Listening;
+        _a.WaitUntilSubscribed(1);
         Assert.That(_b.Get("/stop/one").Text, Is.EqualTo("stop 1"), "one instance listens to the key");
         Assert.That(parked.ReadResponse().Text, Is.EqualTo("done"));
         Assert.That(Instance.Eventually(() => _a.App.ParkedRequestCount == 0 && _a.Futures.WaitingCount == 0), Is.True);
@@ -49,12 +49,14 @@ public sealed class KeyedFutureTests(PollerKind poller)
     [Test]
     public async Task OnePublishCompletesEveryWaiterOnTheKeyOnEveryInstanceAndNoOther()
     {
-        var clients = new List<TestClient>();
+        var clients = new List<RawClient>();
         for (int i = 0; i < 3; i++) clients.Add(_a.Send("/req/many"));
         for (int i = 0; i < 2; i++) clients.Add(_b.Send(i == 0 ? "/req/many" : "/await/many"));
-        using TestClient other = _b.Send("/req/other");
+        using RawClient other = _b.Send("/req/other");
         foreach (KeyedFuture future in _a.Made.Concat(_b.Made)) await future.Listening;
         Assert.That(Instance.Eventually(() => _a.Futures.WaitingCount == 3 && _b.Futures.WaitingCount == 3), Is.True);
+        _a.WaitUntilSubscribed(1);
+        _b.WaitUntilSubscribed(2);
 
         Assert.That(_a.Get("/stop/many?m=go").Text, Is.EqualTo("stop 2"), "both instances listen to the key");
         string[] bodies = [.. clients.Select(client => client.ReadResponse().Text)];
@@ -68,8 +70,8 @@ public sealed class KeyedFutureTests(PollerKind poller)
     public async Task TheFirstLocalWaiterSubscribesAndTheLastUnsubscribes()
     {
         Assert.That(_redis.Subscribers("snow:count"), Is.EqualTo(0));
-        using TestClient first = _a.Send("/req/count");
-        using TestClient second = _a.Send("/req/count");
+        using RawClient first = _a.Send("/req/count");
+        using RawClient second = _a.Send("/req/count");
         await _a.WaitForFuture(2).Listening;
         Assert.That(Instance.Eventually(() => _a.Futures.ListeningKeyCount == 1), Is.True);
         Assert.That(_redis.Subscribers("snow:count"), Is.EqualTo(1), "two waiters, one subscription");
@@ -91,7 +93,7 @@ public sealed class KeyedFutureTests(PollerKind poller)
         // other instance publishes. The message goes to nobody; the version read after subscribing catches it.
         long? receivers = null;
         _a.Futures.Registry.BeforeSubscribe = async key => receivers = await _b.Futures.PublishAsync(key, "raced");
-        using TestClient parked = _a.Send("/req/race");
+        using RawClient parked = _a.Send("/req/race");
         Assert.That(parked.ReadResponse().Text, Is.EqualTo("raced"));
         Assert.That(receivers, Is.EqualTo(0), "nobody was subscribed when it was published");
     }
@@ -100,7 +102,7 @@ public sealed class KeyedFutureTests(PollerKind poller)
     public async Task APublishMadeBeforeTheWaitDoesNotCompleteIt()
     {
         Assert.That(_b.Get("/stop/before?m=old").Text, Is.EqualTo("stop 0"));
-        using TestClient parked = _a.Send("/req/before");
+        using RawClient parked = _a.Send("/req/before");
         await _a.WaitForFuture(1).Listening;
         Assert.That(Instance.Eventually(() => _a.Futures.ListeningKeyCount == 1), Is.True);
         Assert.That(_b.Get("/stop/before?m=new").Text, Is.EqualTo("stop 1"));
@@ -110,7 +112,7 @@ public sealed class KeyedFutureTests(PollerKind poller)
     [Test]
     public void AWaiterTimesOutByItsOwnTimeoutAndLeavesTheKey()
     {
-        using TestClient parked = _a.Send("/req/late?timeout=200");
+        using RawClient parked = _a.Send("/req/late?timeout=200");
         Assert.That(parked.ReadResponse().Text, Is.EqualTo("timeout"));
         KeyedFuture future = _a.Made.Single();
         Assert.That(future.IsTimedOut, Is.True);
@@ -121,7 +123,7 @@ public sealed class KeyedFutureTests(PollerKind poller)
     [Test]
     public void AnAwaitingHandlerWhoseClientLeavesFreesTheKey()
     {
-        TestClient parked = _a.Send("/await/gone");
+        RawClient parked = _a.Send("/await/gone");
         KeyedFuture future = _a.WaitForFuture(1);
         parked.Dispose();
         Assert.That(Instance.Eventually(() => future.IsCanceled), Is.True, "request.Aborted canceled the wait");
@@ -167,10 +169,12 @@ public sealed class KeyedFutureTests(PollerKind poller)
     public async Task ThePrefixKeepsAppsThatShareARedisApart()
     {
         using var otherApp = new Instance(_redis, poller, options => options.ChannelPrefix = "other-app:");
-        using TestClient parked = _a.Send("/req/shared");
-        using TestClient otherParked = otherApp.Send("/req/shared");
+        using RawClient parked = _a.Send("/req/shared");
+        using RawClient otherParked = otherApp.Send("/req/shared");
         await _a.WaitForFuture(1).Listening;
         await otherApp.WaitForFuture(1).Listening;
+        _a.WaitUntilSubscribed(1);
+        otherApp.WaitUntilSubscribed(1);
         Assert.That(_b.Get("/stop/shared?m=mine").Text, Is.EqualTo("stop 1"));
         Assert.That(parked.ReadResponse().Text, Is.EqualTo("mine"));
         Assert.That(otherApp.Made.Single().IsReady, Is.False, "the other app's waiter did not hear it");
@@ -181,7 +185,7 @@ public sealed class KeyedFutureTests(PollerKind poller)
     [Test]
     public void DisposingCancelsWhatStillWaits()
     {
-        using TestClient parked = _a.Send("/req/disposed");
+        using RawClient parked = _a.Send("/req/disposed");
         KeyedFuture future = _a.WaitForFuture(1);
         _a.Futures.Dispose();
         Assert.That(future.IsCanceled, Is.True);

@@ -1,4 +1,3 @@
-using Snow.Native.Tests.Server;
 
 namespace Snow.Native.Redis.Tests;
 
@@ -19,10 +18,10 @@ public sealed class RedisFaultTests(PollerKind poller)
         using var b = new Instance(redis, poller);
         Assert.That(a.Futures.IsConnected, Is.False);
 
-        using TestClient parked = a.Send("/req/early");
+        using RawClient parked = a.Send("/req/early");
         KeyedFuture future = a.WaitForFuture(1);
         Task listening = future.Listening;
-        WireResponse refused = b.Get("/stop/early");
+        RawResponse refused = b.Get("/stop/early");
         Assert.That((refused.Status, refused.Text), Is.EqualTo((503, "unreachable")), "a publish while Redis is down fails at once");
         var direct = Assert.ThrowsAsync<KeyedPublishException>(() => b.Futures.PublishAsync("early", "x"));
         Assert.That(direct!.MayHaveBeenDelivered, Is.False);
@@ -32,6 +31,7 @@ public sealed class RedisFaultTests(PollerKind poller)
         redis.Start();
         await listening.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.That(future.IsReady, Is.False, "still parked: nothing was published");
+        a.WaitUntilSubscribed(1);
         Assert.That(PublishWhenReachable(b, "/stop/early"), Is.EqualTo("stop 1"));
         Assert.That(parked.ReadResponse().Text, Is.EqualTo("done"));
     }
@@ -44,8 +44,8 @@ public sealed class RedisFaultTests(PollerKind poller)
         using var b = new Instance(redis, poller);
         // A publish before the restart gives the key a version that the restarted Redis no longer has.
         Assert.That(b.Get("/stop/empty?m=before").Text, Is.EqualTo("stop 0"));
-        using TestClient onA = a.Send("/req/empty");
-        using TestClient onB = b.Send("/req/empty");
+        using RawClient onA = a.Send("/req/empty");
+        using RawClient onB = b.Send("/req/empty");
         await a.WaitForFuture(1).Listening;
         await b.WaitForFuture(1).Listening;
         Assert.That(Instance.Eventually(() => a.Futures.ListeningKeyCount == 1 && b.Futures.ListeningKeyCount == 1), Is.True);
@@ -73,7 +73,7 @@ public sealed class RedisFaultTests(PollerKind poller)
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            WireResponse response = instance.Get(path);
+            RawResponse response = instance.Get(path);
             if (response.Status == 200 || DateTime.UtcNow > deadline) return response.Text;
             Assert.That(response.Text, Is.EqualTo("unreachable"), "never retried after an unconfirmed publish");
             Thread.Sleep(50);
@@ -100,14 +100,14 @@ public sealed class RedisOutageTests(PollerKind poller)
         using var redis = new RedisServer();
         using var a = new Instance(redis, poller);
         using var b = new Instance(redis, poller);
-        var clients = new List<TestClient>();
+        var clients = new List<RawClient>();
         for (int i = 0; i < 4; i++) clients.Add(a.Send(i % 2 == 0 ? "/req/first" : "/await/first"));
         for (int i = 0; i < 3; i++) clients.Add(b.Send(i % 2 == 0 ? "/req/second" : "/req/first"));
         foreach (KeyedFuture future in a.Made.Concat(b.Made)) await future.Listening;
         Assert.That(Instance.Eventually(() => a.Futures.ListeningKeyCount == 1 && b.Futures.ListeningKeyCount == 2), Is.True);
 
         redis.Stop();
-        using TestClient timed = a.Send("/req/first?timeout=500");
+        using RawClient timed = a.Send("/req/first?timeout=500");
         Assert.That(timed.ReadResponse().Text, Is.EqualTo("timeout"), "a waiter's own timeout works without Redis");
         Assert.That(b.Get("/stop/first").Status, Is.EqualTo(503));
         await Task.Delay(Outage);
@@ -125,7 +125,7 @@ public sealed class RedisOutageTests(PollerKind poller)
         Assert.That(RedisFaultTests.PublishWhenReachable(b, "/stop/second?m=back2"), Is.EqualTo("stop 1"));
         string[] bodies = [.. clients.Select(client => client.ReadResponse().Text)];
         Assert.That(bodies, Is.EqualTo(new[] { "back", "awaited back", "back", "awaited back", "back2", "back", "back2" }));
-        foreach (TestClient client in clients)
+        foreach (RawClient client in clients)
         {
             client.Send("GET /req/next?timeout=1 HTTP/1.1\r\nHost: test\r\n\r\n");
             Assert.That(client.ReadResponse().Text, Is.EqualTo("timeout"), "answered once");
