@@ -87,6 +87,27 @@ public sealed class KeyedFutureTests(PollerKind poller)
     }
 
     [Test]
+    public async Task WithAnUnsubscribeDelayAReturningWaiterReusesTheSubscriptionAndTheLastOneStillUnsubscribes()
+    {
+        using var lingering = new Instance(_redis, poller, options => options.UnsubscribeDelay = TimeSpan.FromMilliseconds(300));
+        using (RawClient first = lingering.Send("/req/linger"))
+        {
+            await lingering.WaitForFuture(1).Listening;
+            lingering.WaitUntilSubscribed(1);
+            Assert.That(_b.Get("/stop/linger?m=one").Text, Is.EqualTo("stop 1"));
+            Assert.That(first.ReadResponse().Text, Is.EqualTo("one"));
+            // The long-poller comes straight back: it joins the key that is still subscribed and is served by it.
+            first.Send("GET /req/linger HTTP/1.1\r\nHost: test\r\n\r\n");
+            await lingering.WaitForFuture(2).Listening;
+            lingering.WaitUntilSubscribed(1);
+            Assert.That(_b.Get("/stop/linger?m=two").Text, Is.EqualTo("stop 1"));
+            Assert.That(first.ReadResponse().Text, Is.EqualTo("two"));
+        }
+        Assert.That(Instance.Eventually(() => lingering.Futures.WaitingCount == 0 && _redis.Subscribers("snow:linger") == 0), Is.True,
+            "after the delay the key is unsubscribed");
+    }
+
+    [Test]
     public async Task APublishBetweenTheVersionReadAndTheSubscriptionIsNotLost()
     {
         // The race: the waiter's instance has read the key's version but Redis has not subscribed it yet when the
