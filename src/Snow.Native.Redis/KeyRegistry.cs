@@ -189,7 +189,7 @@ internal sealed class KeyRegistry : IDisposable
         lock (_gate)
         {
             KeyChannel? channel = future.Channel;
-            if (channel is null || channel.HasBaseline) return Task.CompletedTask;
+            if (channel is null || channel.HasBaseline || future.IsReady) return Task.CompletedTask;
             var watcher = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             (channel.BaselineWatchers ??= []).Add(watcher);
             return watcher.Task;
@@ -270,6 +270,12 @@ internal sealed class KeyRegistry : IDisposable
     private void RemoveUnderGate(KeyChannel channel)
     {
         channel.Removed = true;
+        // Nobody waits on the key any more: a Listening of a future that left before the version was read is over too.
+        if (channel.BaselineWatchers is { } watchers)
+        {
+            channel.BaselineWatchers = null;
+            foreach (TaskCompletionSource watcher in watchers) watcher.TrySetResult(); // continuations run asynchronously
+        }
         if (_channels.TryGetValue(channel.Channel, out KeyChannel? current) && ReferenceEquals(current, channel)) _channels.Remove(channel.Channel);
     }
 

@@ -37,8 +37,9 @@ public sealed class KeyedFuture : Future<string?>
     /// Completes once this wait has taken effect across instances: from then on, any publish to the key that Redis
     /// runs completes this future, even one racing the subscription (the key's version, read before subscribing
     /// and again after, catches it). At once when this process already listens to the key; after one round trip
-    /// to Redis for the first waiter on a key; later while Redis is unreachable. A future completed or dropped
-    /// meanwhile completes it too.
+    /// to Redis for the first waiter on a key; later while Redis is unreachable. Asked of a future that is ready or
+    /// left its key, it is complete; one that leaves its key before the version is read completes it once the key
+    /// is read or dropped.
     /// </summary>
     public Task Listening => _registry.WhenListening(this);
 

@@ -55,7 +55,7 @@ public sealed class RedisFutures : IDisposable, IAsyncDisposable
     /// Connects to Redis (a StackExchange.Redis configuration string, such as <c>127.0.0.1:6379</c>) and returns at
     /// once even if Redis is down: waits made meanwhile stay parked and take effect when it comes up, and a publish
     /// made while it is down throws <see cref="KeyedPublishException"/> at once instead of waiting. The connection
-    /// is retried every half second.
+    /// is retried every half second; the first attempt waits 1 s at most (unless the configuration names a connectTimeout).
     /// </summary>
     public static async Task<RedisFutures> ConnectAsync(string configuration, RedisFuturesOptions? options = null)
     {
@@ -64,6 +64,9 @@ public sealed class RedisFutures : IDisposable, IAsyncDisposable
         settings.AbortOnConnectFail = false;
         settings.BacklogPolicy = BacklogPolicy.FailFast;
         settings.ReconnectRetryPolicy = new LinearRetry(500);
+        // The client waits this long for the first connection before returning without one (5 s by default);
+        // reconnection goes on in the background either way.
+        if (!configuration.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase)) settings.ConnectTimeout = 1000;
         ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(settings).ConfigureAwait(false);
         return new RedisFutures(redis, options, ownsConnection: true);
     }

@@ -28,6 +28,15 @@ public sealed class RedisFaultTests(PollerKind poller)
         Assert.That(direct.Message, Does.Contain("unreachable").And.Contain("'early'"));
         Assert.That(listening.IsCompleted || future.IsReady, Is.False, "the wait cannot take effect without Redis");
 
+        // A waiter that leaves while Redis is down drops its key's subscription attempt with it, and its Listening ends.
+        using (RawClient leaving = a.Send("/req/early-gone"))
+        {
+            _ = a.WaitForFuture(2);
+        }
+        KeyedFuture gone = a.Made[1];
+        Assert.That(Instance.Eventually(() => gone.IsAbandoned && a.Futures.WaitingCount == 1), Is.True);
+        await gone.Listening.WaitAsync(TimeSpan.FromSeconds(15));
+
         redis.Start();
         await listening.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.That(future.IsReady, Is.False, "still parked: nothing was published");
