@@ -78,6 +78,24 @@ public sealed class RedisFaultTests(PollerKind poller)
         Assert.That(Instance.Eventually(() => a.Futures.WaitingCount == 0 && b.Futures.WaitingCount == 0), Is.True);
     }
 
+    [Test]
+    public async Task APublishWhileAnInstanceIsCutOffFromRedisIsCaughtUpWhenItReconnects()
+    {
+        using var redis = new RedisServer();
+        using var a = new Instance(redis, poller);
+        using var b = new Instance(redis, poller);
+        using RawClient parked = a.Send("/req/cut");
+        await a.WaitForFuture(1).Listening;
+        a.WaitUntilSubscribed(1);
+
+        // Redis stays up but drops every subscription connection: A hears nothing until it has reconnected, so a
+        // publish right now reaches no subscriber; the version read after resubscribing catches it up.
+        Assert.That(redis.TryCommand("CLIENT", "KILL", "TYPE", "pubsub"), Does.StartWith(":"));
+        string published = b.Get("/stop/cut?m=while-cut").Text;
+        TestContext.Out.WriteLine($"published while cut off: {published} (\"stop 0\": nobody subscribed, the catch-up answers it)");
+        Assert.That(parked.ReadResponse().Text, Is.EqualTo("while-cut"));
+    }
+
     /// <summary>Publishes through the instance's /stop/, again while its own connection is not back yet (then nothing was sent).</summary>
     internal static string PublishWhenReachable(Instance instance, string path)
     {
