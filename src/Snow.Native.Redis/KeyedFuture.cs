@@ -66,6 +66,7 @@ public sealed class KeyedFuture : Future<string?>
         _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((KeyedFuture)state!).SetCanceled(token), this);
     }
 
+    /// <summary>Leaves its key (and the key's subscription, after the last waiter) and cancels its own timeout.</summary>
     protected override void OnCompleted()
     {
         _registry.Forget(this);
@@ -73,6 +74,7 @@ public sealed class KeyedFuture : Future<string?>
         _cancellation.Dispose();
     }
 
+    /// <summary>Its client left: the key forgets it.</summary>
     protected override void OnAbandoned()
     {
         // Its client left: nobody waits for this future any more, so the key need not keep it (or its subscription).

@@ -7,6 +7,7 @@ namespace Snow.Native;
 /// </summary>
 public sealed class KeyedPublishException : IOException
 {
+    /// <summary>A publish on <paramref name="key"/> failed; <paramref name="mayHaveBeenDelivered"/> tells whether it may have reached Redis.</summary>
     public KeyedPublishException(string key, bool mayHaveBeenDelivered, Exception innerException)
         : base(Describe(key, mayHaveBeenDelivered, innerException), innerException)
     {

@@ -38,6 +38,7 @@ public sealed class RedisFutures : IDisposable, IAsyncDisposable
         _registry = new KeyRegistry(redis, Options);
     }
 
+    /// <summary>The settings this instance was made with.</summary>
     public RedisFuturesOptions Options { get; }
 
     internal KeyRegistry Registry => _registry;
@@ -109,6 +110,7 @@ public sealed class RedisFutures : IDisposable, IAsyncDisposable
         if (_ownsConnection) _redis.Dispose();
     }
 
+    /// <summary>Stops listening on every key and closes the connection to Redis when this instance opened it.</summary>
     public async ValueTask DisposeAsync()
     {
         _registry.Dispose();
