@@ -35,7 +35,10 @@
 #   SERVERS="snow kestrel nginx"   which servers to run (snow-before is added when BASELINE_REV is set)
 #   BASELINE_REV=                  a git revision to build and run as snow-before
 #   TESTS="throughput connections" which parts to run (wrk runs; the connection test; "tls": HTTPS keep-alive
-#                                  req/s, TLS 1.3 handshakes/s and RSS per idle TLS connection, see bench-tls.sh)
+#                                  req/s, TLS 1.3 handshakes/s and RSS per idle TLS connection, see bench-tls.sh;
+#                                  "scaleout": the release across two instances through Redis beside the local
+#                                  release, and publishes per second (SCALEOUT_ROUNDS=3, REDIS_PORT=8090,
+#                                  SNOW_REDIS_PORTS="8091 8092", PUBLISH_BENCH_COUNT=50000; ~4 minutes))
 #   SNOW_POLLER=epoll              both Snow builds' poller (select cannot hold the connection test's fds)
 #   SNOW_PORT=8081 KESTREL_PORT=8082 NGINX_PORT=8083 SNOW_BEFORE_PORT=8084
 #   DOTNET_GC_MODE=server          server|workstation: the GC all .NET servers run under
@@ -158,6 +161,12 @@ if [[ " $TESTS " == *" tls "* ]]; then
   compute_medians
   for server in "${RUNNING[@]}"; do tls_connection_test "$server"; done
 fi
+if [[ " $TESTS " == *" scaleout "* ]] && [ -n "${AVAILABLE[snow]:-}" ]; then
+  scaleout_release_test
+fi
 
 echo
 print_table
+if [[ " $TESTS " == *" scaleout "* ]] && [ -n "${AVAILABLE[snow]:-}" ]; then
+  print_scaleout | tee -a "$RESULTS/summary.md"
+fi

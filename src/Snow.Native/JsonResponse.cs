@@ -31,6 +31,11 @@ public abstract class JsonResponse : HttpResponseBase
 /// <summary>A <see cref="JsonResponse"/> of a <typeparamref name="T"/>: <c>new JsonResponse&lt;Todo&gt;(todo, AppJson.Default.Todo)</c>.</summary>
 public sealed class JsonResponse<T> : JsonResponse
 {
+    /// <summary>A response of <paramref name="value"/>, serialized with <paramref name="typeInfo"/> (from a source-generated context) when sent.</summary>
+    /// <param name="value">The value sent.</param>
+    /// <param name="typeInfo">How it is serialized: <c>MyJsonContext.Default.MyType</c>.</param>
+    /// <param name="statusCode">The status code, 100 to 599.</param>
+    /// <param name="contentType">The Content-Type; <see cref="JsonResponse.DefaultContentType"/> when null.</param>
     public JsonResponse(T value, JsonTypeInfo<T> typeInfo, int statusCode = 200, string? contentType = null)
         : base(statusCode, contentType)
     {

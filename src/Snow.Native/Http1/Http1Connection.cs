@@ -373,7 +373,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     private void Reject(int status, string reason, string? kind = null)
     {
         if (_state is State.Closed or State.Closing or State.Upgraded) return;
-        _context.Logger.LogDebug("Rejecting a request with {Status}: {Reason}", status, reason);
+        Http1Log.RequestRejected(_context.Logger, status, reason);
         _context.Telemetry.Rejected(status, kind ?? Diagnostics.ServerTelemetry.RejectionReason(status));
         if (_request is { TelemetryFlags: not 0 } measured) _context.Telemetry.RequestEnded(measured, status, aborted: false);
         FailBody(new IOException($"The request was rejected: {status} {reason}"));
