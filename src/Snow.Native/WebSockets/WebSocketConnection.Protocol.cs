@@ -123,6 +123,8 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
             _queued = 0;
         }
         if (!_closeReceived) _closeStatus = WebSocketCloseCode.Abnormal;
+        LeaveTopics();
+        _messageLength = 0;
         ReleaseMessage();
         waiter?.TrySetResult(false);
         if (_receiving) CompleteReceive(CloseMessage());
