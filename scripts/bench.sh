@@ -34,7 +34,8 @@
 #   SCALE_CONNECTIONS=9000         connections (and parked requests) in the connection test
 #   SERVERS="snow kestrel nginx"   which servers to run (snow-before is added when BASELINE_REV is set)
 #   BASELINE_REV=                  a git revision to build and run as snow-before
-#   TESTS="throughput connections" which parts to run (wrk runs; the connection test)
+#   TESTS="throughput connections" which parts to run (wrk runs; the connection test; "websockets": the
+#                                  WebSocket echo, broadcast and idle figures of scripts/lib/bench-websockets.sh)
 #   SNOW_POLLER=epoll              both Snow builds' poller (select cannot hold the connection test's fds)
 #   SNOW_PORT=8081 KESTREL_PORT=8082 NGINX_PORT=8083 SNOW_BEFORE_PORT=8084
 #   DOTNET_GC_MODE=server          server|workstation: the GC all .NET servers run under
@@ -104,6 +105,7 @@ source "$ROOT/scripts/lib/bench-servers.sh" || die "cannot source scripts/lib/be
 source "$ROOT/scripts/lib/bench-throughput.sh" || die "cannot source scripts/lib/bench-throughput.sh"
 source "$ROOT/scripts/lib/bench-connections.sh" || die "cannot source scripts/lib/bench-connections.sh"
 source "$ROOT/scripts/lib/bench-report.sh" || die "cannot source scripts/lib/bench-report.sh"
+source "$ROOT/scripts/lib/bench-websockets.sh" || die "cannot source scripts/lib/bench-websockets.sh"
 
 # ---------------------------------------------------------------------------------------------------------
 CURRENT_DESCRIPTION="HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
@@ -150,6 +152,9 @@ fi
 if [[ " $TESTS " == *" connections "* ]]; then
   for server in "${RUNNING[@]}"; do connection_test "$server"; done
 fi
+# WebSockets (TESTS=websockets; not in the default set): echo, broadcast and idle RSS, Snow.Native beside Kestrel.
+[[ " $TESTS " == *" websockets "* ]] && websocket_tests
 
 echo
 print_table
+print_websocket_table | tee -a "$RESULTS/summary.md"
