@@ -29,7 +29,7 @@ ws_value() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 websocket_tests() {
   local name started=()
   for name in snow kestrel; do
-    requested "$name" && [ -n "${AVAILABLE[$name]:-}" ] || continue
+    if ! requested "$name" || [ -z "${AVAILABLE[$name]:-}" ]; then continue; fi
     if start "$name"; then started+=("$name"); else note "$name did not start: websocket echo skipped"; fi
   done
   [ "${#started[@]}" -gt 0 ] || return

@@ -46,9 +46,11 @@ public sealed partial class WebSocketConnection
     private TaskCompletionSource<bool>? _drainWaiter;
     private TaskCompletionSource? _completion;
 
-    internal WebSocketConnection(ConnectionTransport transport, WebSocketSettings settings, WebSocketHandlers handlers, string? subProtocol)
+    internal WebSocketConnection(ConnectionTransport transport, WebSocketSettings settings, WebSocketHandlers handlers, string? subProtocol,
+        DeflateAgreement? deflate = null)
     {
         _transport = transport;
+        _deflateAgreement = deflate;
         _settings = settings;
         _handlers = handlers;
         SubProtocol = subProtocol;
@@ -59,6 +61,9 @@ public sealed partial class WebSocketConnection
 
     /// <summary>The subprotocol chosen in the handshake (see <see cref="WebSocketOptions.SubProtocols"/>), or null.</summary>
     public string? SubProtocol { get; }
+
+    /// <summary>Whether permessage-deflate was negotiated (see <see cref="WebSocketOptions.EnableCompression"/>).</summary>
+    public bool IsCompressed => _deflateAgreement is not null;
 
     /// <summary>True once a close frame was sent (by either side's initiative) or the connection is closed: sends are refused.</summary>
     public bool IsClosing => _closeSent || _closed;

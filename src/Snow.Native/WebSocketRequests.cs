@@ -51,11 +51,16 @@ public static class WebSocketRequests
         HttpResponse? rejection = WebSocketHandshake.Check(request, out string key);
         if (rejection is not null) return rejection;
         string? subProtocol = WebSocketHandshake.ChooseSubProtocol(request, settings.SubProtocols);
-        var upgrade = new UpgradeResponse(transport => (Transport.IConnectionProtocol)new WebSocketConnection(transport, settings, handlers, subProtocol));
+        DeflateAgreement? deflate = null;
+        string? extensions = settings.Compression
+            ? PerMessageDeflate.Negotiate(request.Headers.GetValues("Sec-WebSocket-Extensions"), settings.CompressionContextTakeover, out deflate)
+            : null;
+        var upgrade = new UpgradeResponse(transport => (Transport.IConnectionProtocol)new WebSocketConnection(transport, settings, handlers, subProtocol, deflate));
         upgrade.Headers.Add("Upgrade", "websocket");
         upgrade.Headers.Add("Connection", "Upgrade");
         upgrade.Headers.Add("Sec-WebSocket-Accept", WebSocketHandshake.AcceptValue(key));
         if (subProtocol is not null) upgrade.Headers.Add("Sec-WebSocket-Protocol", subProtocol);
+        if (extensions is not null) upgrade.Headers.Add("Sec-WebSocket-Extensions", extensions);
         return upgrade;
     }
 }

@@ -21,6 +21,15 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private byte[]? _message;
     private int _messageLength;
 
+    // permessage-deflate: what was agreed, the zlib state (made at the first compressed message), and whether the
+    // message being assembled is compressed (RSV1 on its first frame).
+    private readonly DeflateAgreement? _deflateAgreement;
+    private MessageDeflater? _deflater;
+    private bool _messageCompressed;
+
+    /// <summary>Messages shorter than this go uncompressed: deflate would not make them smaller.</summary>
+    private const int MinCompressedBytes = 64;
+
     private bool _started;
     private bool _processing;
     private bool _inTransportCall;  // the transport flushes when the call returns
@@ -124,6 +133,11 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         }
         if (!_closeReceived) _closeStatus = WebSocketCloseCode.Abnormal;
         LeaveTopics();
+        lock (_gate)
+        {
+            _deflater?.Dispose();
+            _deflater = null;
+        }
         _messageLength = 0;
         ReleaseMessage();
         waiter?.TrySetResult(false);
@@ -274,7 +288,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         ref InputBuffer input = ref _transport.Input;
         if (!_inFrame)
         {
-            FrameHeadStatus status = WebSocketFrameCodec.TryReadHead(input.Span, allowRsv1: false, out FrameHead head, out string error);
+            FrameHeadStatus status = WebSocketFrameCodec.TryReadHead(input.Span, allowRsv1: _deflateAgreement is not null, out FrameHead head, out string error);
             if (status == FrameHeadStatus.NeedMoreData) return false;
             if (status == FrameHeadStatus.Error)
             {
@@ -303,13 +317,22 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
                 Fail(WebSocketCloseCode.ProtocolError, "a new message began before the fragmented one was finished");
                 return false;
             }
+            if (head.Rsv1 && head.Opcode == WebSocketOpcode.Continuation)
+            {
+                Fail(WebSocketCloseCode.ProtocolError, "RSV1 is set on a continuation frame");
+                return false;
+            }
             if (_messageLength + head.PayloadLength > _settings.MaxMessageBytes)
             {
                 Fail(WebSocketCloseCode.MessageTooBig, "message too big");
                 return false;
             }
             input.Consume(head.HeadLength);
-            if (head.Opcode != WebSocketOpcode.Continuation) _messageOpcode = head.Opcode;
+            if (head.Opcode != WebSocketOpcode.Continuation)
+            {
+                _messageOpcode = head.Opcode;
+                _messageCompressed = head.Rsv1;
+            }
             _head = head;
             _inFrame = true;
             _frameRead = 0;
@@ -335,6 +358,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         _messageOpcode = WebSocketOpcode.Continuation;
         _messageLength = 0;
         ReadOnlyMemory<byte> data = _message is null ? ReadOnlyMemory<byte>.Empty : new ReadOnlyMemory<byte>(_message, 0, length);
+        if (_messageCompressed && !Inflate(data, out data)) return false;
         if (opcode == WebSocketOpcode.Text && !Utf8.IsValid(data.Span))
         {
             Fail(WebSocketCloseCode.InvalidPayloadData, "a text message is not valid UTF-8");
@@ -343,6 +367,45 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         if (_closeSent) return true; // closing: messages still arriving are dropped
         Deliver(new WebSocketMessage(opcode == WebSocketOpcode.Text ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary, data));
         return true;
+    }
+
+    /// <summary>Inflates a compressed message into a new message buffer, stopping at the size limit (1009) or bad data (1007).</summary>
+    private bool Inflate(ReadOnlyMemory<byte> compressed, out ReadOnlyMemory<byte> data)
+    {
+        data = default;
+        lock (_gate) _deflater ??= new MessageDeflater(_deflateAgreement!, _settings.CompressionLevel);
+        byte[]? output = null;
+        int length;
+        try
+        {
+            length = _deflater.Decompress(compressed, ref output, _settings.MaxMessageBytes, _transport.Pool);
+        }
+        catch (InvalidDataException)
+        {
+            if (output is not null) _transport.Pool.Return(output);
+            Fail(WebSocketCloseCode.InvalidPayloadData, "a compressed message is not valid deflate data");
+            return false;
+        }
+        if (length < 0)
+        {
+            _transport.Pool.Return(output!);
+            Fail(WebSocketCloseCode.MessageTooBig, "message too big once inflated");
+            return false;
+        }
+        if (_message is not null) _transport.Pool.Return(_message);
+        _message = output;
+        data = new ReadOnlyMemory<byte>(output, 0, length);
+        return true;
+    }
+
+    /// <summary>The payload as it goes on the wire: compressed (RSV1) when deflate was agreed and it is worth it. Under the gate.</summary>
+    private ReadOnlySpan<byte> Encode(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, out bool rsv1)
+    {
+        rsv1 = false;
+        if (_deflateAgreement is null || opcode > WebSocketOpcode.Binary || payload.Length < MinCompressedBytes) return payload;
+        _deflater ??= new MessageDeflater(_deflateAgreement, _settings.CompressionLevel);
+        rsv1 = true;
+        return _deflater.Compress(payload);
     }
 
     private void OnControl(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
@@ -474,11 +537,12 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
             if (!_inTransportCall && !_closed) _transport.Flush();
             return !_closed;
         }
-        int frameLength = WebSocketFrameCodec.HeadLength(payload.Length) + payload.Length;
         bool schedule;
         lock (_gate)
         {
             if (_closeSent || _closed) return false;
+            ReadOnlySpan<byte> body = Encode(opcode, payload, out bool rsv1);
+            int frameLength = WebSocketFrameCodec.HeadLength(body.Length) + body.Length;
             if (OverHardLimit(frameLength))
             {
                 _transport.Loop.Post(static state => ((WebSocketConnection)state!).Overflow(), this);
@@ -495,7 +559,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
                 System.Buffers.ArrayPool<byte>.Shared.Return(_pending);
                 _pending = larger;
             }
-            _pendingLength += WebSocketFrameCodec.WriteFrame(_pending.AsSpan(_pendingLength), opcode, payload);
+            _pendingLength += WebSocketFrameCodec.WriteFrame(_pending.AsSpan(_pendingLength), opcode, body, rsv1);
             _queued += frameLength;
             schedule = !_pumpScheduled;
             _pumpScheduled = true;
@@ -507,10 +571,11 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     /// <summary>Frames into the transport's output, after whatever other threads queued. Loop thread.</summary>
     private bool WriteOnLoop(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
-        int frameLength = WebSocketFrameCodec.HeadLength(payload.Length) + payload.Length;
         lock (_gate)
         {
             if (_closeSent || _closed) return false;
+            ReadOnlySpan<byte> body = Encode(opcode, payload, out bool rsv1);
+            int frameLength = WebSocketFrameCodec.HeadLength(body.Length) + body.Length;
             if (opcode <= WebSocketOpcode.Binary && OverHardLimit(frameLength))
             {
                 Overflow();
@@ -518,7 +583,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
             }
             MovePending();
             ref OutputBuffer output = ref _transport.Output;
-            output.Advance(WebSocketFrameCodec.WriteFrame(output.GetSpan(_transport.Pool, frameLength), opcode, payload));
+            output.Advance(WebSocketFrameCodec.WriteFrame(output.GetSpan(_transport.Pool, frameLength), opcode, body, rsv1));
             if (opcode == WebSocketOpcode.Close) _closeSent = true;
             _queued = _transport.OutputPending;
         }

@@ -81,6 +81,26 @@ public sealed class ClientWebSocketTests(PollerKind poller)
         Assert.That(RunningServer.Eventually(() => server.App.ConnectionCount == 0), Is.True);
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task CompressedMessagesComeBackAsTheyWent(bool contextTakeover)
+    {
+        using RunningServer server = WebSocketTestServer.Start(poller);
+        using ClientWebSocket client = await Connect(server, "/ws/echo", o => o.DangerousDeflateOptions = new WebSocketDeflateOptions
+        {
+            ClientContextTakeover = contextTakeover,
+            ServerContextTakeover = contextTakeover,
+        });
+        Assert.That(client.HttpResponseHeaders, Is.Null.Or.Not.Null); // headers are only kept when asked; the echo is the proof
+        for (int round = 0; round < 5; round++)
+        {
+            byte[] data = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat($"compressible text, round {round}. ", 2000)));
+            await client.SendAsync(data, WebSocketMessageType.Text, true, CancellationToken.None);
+            var (type, echoed, _) = await Receive(client);
+            Assert.That((type, echoed), Is.EqualTo((WebSocketMessageType.Text, data)));
+        }
+    }
+
     [Test]
     public async Task ASubprotocolIsNegotiated()
     {

@@ -18,6 +18,7 @@ public sealed class ScriptedClientTests(PollerKind poller)
         async def main():
             async with websockets.connect(base + "/ws/echo", subprotocols=["chat.v1", "chat.v2"], max_size=None) as ws:
                 print("subprotocol", ws.subprotocol)
+                print("extensions", [e.name for e in ws.extensions])
                 await ws.send("héllo"); print("text", await ws.recv())
                 await ws.send(bytes(range(256)) * 1000); data = await ws.recv(); print("binary", len(data), data == bytes(range(256)) * 1000)
                 pong = await ws.ping(b"abc"); await asyncio.wait_for(pong, 10); print("pong ok")
@@ -46,7 +47,7 @@ public sealed class ScriptedClientTests(PollerKind poller)
         const base = process.argv[2];
         function open(path, protocols) {
           return new Promise((resolve, reject) => {
-            const ws = new WebSocket(base + path, protocols);
+            const ws = new WebSocket(base + path, protocols, { perMessageDeflate: true });
             const queue = [], waiters = [];
             ws.on('message', (data, isBinary) => { const m = { data, isBinary }; waiters.length ? waiters.shift()(m) : queue.push(m); });
             ws.next = () => new Promise(r => queue.length ? r(queue.shift()) : waiters.push(r));
@@ -58,6 +59,7 @@ public sealed class ScriptedClientTests(PollerKind poller)
         (async () => {
           let ws = await open('/ws/echo', ['chat.v1', 'chat.v2']);
           console.log('subprotocol', ws.protocol);
+          console.log('extensions', ws.extensions);
           ws.send('héllo'); let m = await ws.next(); console.log('text', m.isBinary ? 'binary?' : m.data.toString());
           const big = Buffer.alloc(256000, 7); ws.send(big); m = await ws.next(); console.log('binary', m.data.length, m.isBinary && m.data.equals(big));
           await new Promise(r => { ws.once('pong', d => { console.log('pong', d.toString()); r(); }); ws.ping('abc'); });
@@ -81,7 +83,7 @@ public sealed class ScriptedClientTests(PollerKind poller)
             Assert.That(exit, Is.EqualTo(0), errors);
             Assert.That(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
             {
-                "subprotocol chat.v2", "text héllo", "binary 256000 True", "pong ok", "fragmented fragmented", "close 1000",
+                "subprotocol chat.v2", "extensions ['permessage-deflate']", "text héllo", "binary 256000 True", "pong ok", "fragmented fragmented", "close 1000",
                 "server close 4000 closing: py", "too big 1009",
             }), errors);
         }
@@ -105,7 +107,7 @@ public sealed class ScriptedClientTests(PollerKind poller)
             Assert.That(exit, Is.EqualTo(0), errors);
             Assert.That(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
             {
-                "subprotocol chat.v2", "text héllo", "binary 256000 true", "pong abc", "fragmented fragmented", "close 1000",
+                "subprotocol chat.v2", "extensions permessage-deflate", "text héllo", "binary 256000 true", "pong abc", "fragmented fragmented", "close 1000",
                 "server close 4000 closing: js", "too big 1009",
             }), errors);
         }

@@ -8,7 +8,7 @@ internal static class WebSocketTestServer
 {
     public static RunningServer Start(Snow.Native.PollerKind poller, params Route[] extra)
     {
-        var options = new WebSocketOptions { SubProtocols = { "chat.v2", "chat.v1" } };
+        var options = new WebSocketOptions { SubProtocols = { "chat.v2", "chat.v1" }, EnableCompression = true };
         var routes = new List<Route>
         {
             ("^/ws/echo$", r => r.AcceptWebSocket(WsSession.Echo, options)),
