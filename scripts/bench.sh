@@ -34,8 +34,10 @@
 #   SCALE_CONNECTIONS=9000         connections (and parked requests) in the connection test
 #   SERVERS="snow kestrel nginx"   which servers to run (snow-before is added when BASELINE_REV is set)
 #   BASELINE_REV=                  a git revision to build and run as snow-before
-#   TESTS="throughput connections" which parts to run (wrk runs; the connection test; "websockets": the
-#                                  WebSocket echo, broadcast and idle figures of scripts/lib/bench-websockets.sh)
+#   TESTS="throughput connections" which parts to run (wrk runs; the connection test; "tls": HTTPS keep-alive
+#                                  req/s, TLS 1.3 handshakes/s and RSS per idle TLS connection, see bench-tls.sh;
+#                                  "websockets": the WebSocket echo, broadcast and idle figures of
+#                                  scripts/lib/bench-websockets.sh)
 #   SNOW_POLLER=epoll              both Snow builds' poller (select cannot hold the connection test's fds)
 #   SNOW_PORT=8081 KESTREL_PORT=8082 NGINX_PORT=8083 SNOW_BEFORE_PORT=8084
 #   DOTNET_GC_MODE=server          server|workstation: the GC all .NET servers run under
@@ -105,6 +107,7 @@ source "$ROOT/scripts/lib/bench-servers.sh" || die "cannot source scripts/lib/be
 source "$ROOT/scripts/lib/bench-throughput.sh" || die "cannot source scripts/lib/bench-throughput.sh"
 source "$ROOT/scripts/lib/bench-connections.sh" || die "cannot source scripts/lib/bench-connections.sh"
 source "$ROOT/scripts/lib/bench-report.sh" || die "cannot source scripts/lib/bench-report.sh"
+source "$ROOT/scripts/lib/bench-tls.sh" || die "cannot source scripts/lib/bench-tls.sh"
 source "$ROOT/scripts/lib/bench-websockets.sh" || die "cannot source scripts/lib/bench-websockets.sh"
 
 # ---------------------------------------------------------------------------------------------------------
@@ -129,6 +132,7 @@ if awk -v load="$LOAD_AT_START" 'BEGIN { exit !(load >= 0.5) }'; then
   note "load average was $LOAD_AT_START at start: other processes share the cores, so absolute figures are noisy"
 fi
 install_tools
+[[ " $TESTS " == *" tls "* ]] && make_tls_certificate
 echo "wrk: $(wrk -v 2>&1 | head -n 1)" >>"$RESULTS/environment.txt"
 [ -n "$(nginx_binary)" ] && echo "nginx: $($(nginx_binary) -v 2>&1)" >>"$RESULTS/environment.txt"
 build_all
@@ -151,6 +155,11 @@ if [[ " $TESTS " == *" throughput "* ]]; then
 fi
 if [[ " $TESTS " == *" connections "* ]]; then
   for server in "${RUNNING[@]}"; do connection_test "$server"; done
+fi
+if [[ " $TESTS " == *" tls "* ]]; then
+  tls_throughput
+  compute_medians
+  for server in "${RUNNING[@]}"; do tls_connection_test "$server"; done
 fi
 # WebSockets (TESTS=websockets; not in the default set): echo, broadcast and idle RSS, Snow.Native beside Kestrel.
 [[ " $TESTS " == *" websockets "* ]] && websocket_tests

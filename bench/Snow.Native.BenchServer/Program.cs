@@ -12,6 +12,8 @@ int loops = 0;
 PollerKind poller = PollerKind.Auto;
 ulong? maxOpenFiles = null;
 long? maxBody = null;
+int? httpsPort = null;
+string? certificatePath = null, keyPath = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -23,8 +25,11 @@ for (int i = 0; i < args.Length; i++)
         case "--poller": poller = PollerFactory.Parse(Value()); break;
         case "--max-open-files": maxOpenFiles = ulong.Parse(Value()); break;
         case "--max-body": maxBody = long.Parse(Value()); break;
+        case "--https-port": httpsPort = int.Parse(Value()); break;
+        case "--cert": certificatePath = Value(); break;
+        case "--key": keyPath = Value(); break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N] [--max-body BYTES]");
+            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N] [--max-body BYTES] [--https-port P --cert PEM --key PEM]");
             return 2;
     }
 }
@@ -63,8 +68,14 @@ var app = new SnowApp(
 if (maxBody is long bodyLimit) app.Options.Limits.MaxRequestBodyBytes = bodyLimit;
 
 appRef = app;
-app.Start(host, port);
-Console.WriteLine($"listening on {app.Url} poller={app.PollerName} loops={app.LoopCount}");
+var endpoints = new List<SnowEndpoint> { new(host, port) };
+if (httpsPort is int tlsPort)
+{
+    if (certificatePath is null || keyPath is null) throw new ArgumentException("--https-port needs --cert and --key");
+    endpoints.Add(new SnowEndpoint(host, tlsPort, new HttpsOptions { Certificate = TlsCertificate.FromFiles(certificatePath, keyPath) }));
+}
+app.Start(endpoints);
+Console.WriteLine($"listening on {string.Join(" ", app.Endpoints.Select(e => e.Url))} poller={app.PollerName} loops={app.LoopCount}");
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
 await app.Completion;

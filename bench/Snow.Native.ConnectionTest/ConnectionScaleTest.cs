@@ -26,6 +26,8 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
 
     public int Errors => _idleErrors + _parkedErrors + _releaseErrors;
 
+    private string? TlsHost => options.Url.Scheme == "https" ? options.Url.Host : null;
+
     public async Task RunAsync(CancellationToken cancellation)
     {
         IPEndPoint server = await ResolveAsync(options.Url, cancellation).ConfigureAwait(false);
@@ -111,7 +113,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
         report.Add("parked_answered_before_release", poller.Wait(events, 0));
 
         // The release connection is opened before the clock starts, so the time is the server's, not a handshake's.
-        using KeepAliveConnection releaser = await KeepAliveConnection.ConnectAsync(server, cancellation).ConfigureAwait(false);
+        using KeepAliveConnection releaser = await KeepAliveConnection.ConnectAsync(server, cancellation, TlsHost).ConfigureAwait(false);
         log.WriteLine("releasing");
         using var releaseWait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         releaseWait.CancelAfter(ReleaseDeadline);
@@ -193,7 +195,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
             KeepAliveConnection? connection = null;
             try
             {
-                connection = await KeepAliveConnection.ConnectAsync(server, token).ConfigureAwait(false);
+                connection = await KeepAliveConnection.ConnectAsync(server, token, TlsHost).ConfigureAwait(false);
                 await connection.SendAsync(plaintextRequest, token).ConfigureAwait(false);
                 (int status, _) = await connection.ReadResponseAsync(keepBody: false, token).ConfigureAwait(false);
                 if (status != 200) throw new IOException($"/plaintext answered {status}");
@@ -221,7 +223,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
         {
             for (int i = 0; i < options.WarmupConnections; i++)
             {
-                KeepAliveConnection connection = await KeepAliveConnection.ConnectAsync(server, cancellation).ConfigureAwait(false);
+                KeepAliveConnection connection = await KeepAliveConnection.ConnectAsync(server, cancellation, TlsHost).ConfigureAwait(false);
                 connections.Add(connection);
                 for (int round = 0; round < 4; round++)
                 {
@@ -241,7 +243,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
                     parked.Add(AwaitParkedResponseAsync(connection, warmupWait.Token));
                 }
                 await Task.Delay(500, cancellation).ConfigureAwait(false);
-                using KeepAliveConnection releaser = await KeepAliveConnection.ConnectAsync(server, cancellation).ConfigureAwait(false);
+                using KeepAliveConnection releaser = await KeepAliveConnection.ConnectAsync(server, cancellation, TlsHost).ConfigureAwait(false);
                 await releaser.SendAsync(releaseRequest, cancellation).ConfigureAwait(false);
                 await releaser.ReadResponseAsync(keepBody: false, warmupWait.Token).ConfigureAwait(false);
                 failures += (await Task.WhenAll(parked).ConfigureAwait(false)).Count(outcome => outcome.Status != 200);

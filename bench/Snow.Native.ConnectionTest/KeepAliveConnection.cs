@@ -11,18 +11,32 @@ internal sealed class KeepAliveConnection : IDisposable
     private const int MaxResponseSize = 1 << 20;
 
     private readonly Socket _socket;
+    private readonly System.Net.Security.SslStream? _tls;
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _buffered;
 
-    private KeepAliveConnection(Socket socket) => _socket = socket;
+    private KeepAliveConnection(Socket socket, System.Net.Security.SslStream? tls)
+    {
+        _socket = socket;
+        _tls = tls;
+    }
 
-    public static async Task<KeepAliveConnection> ConnectAsync(IPEndPoint server, CancellationToken cancellation)
+    /// <summary>Connects; with <paramref name="tlsHost"/>, makes a TLS session too (any certificate is accepted:
+    /// this measures servers, it does not check them).</summary>
+    public static async Task<KeepAliveConnection> ConnectAsync(IPEndPoint server, CancellationToken cancellation, string? tlsHost = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             await socket.ConnectAsync(server, cancellation).ConfigureAwait(false);
-            return new KeepAliveConnection(socket);
+            if (tlsHost is null) return new KeepAliveConnection(socket, null);
+            var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false));
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = tlsHost,
+                RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+            }, cancellation).ConfigureAwait(false);
+            return new KeepAliveConnection(socket, tls);
         }
         catch
         {
@@ -35,6 +49,11 @@ internal sealed class KeepAliveConnection : IDisposable
     {
         while (!request.IsEmpty)
         {
+            if (_tls is not null)
+            {
+                await _tls.WriteAsync(request, cancellation).ConfigureAwait(false);
+                return;
+            }
             int sent = await _socket.SendAsync(request, SocketFlags.None, cancellation).ConfigureAwait(false);
             request = request[sent..];
         }
@@ -58,7 +77,9 @@ internal sealed class KeepAliveConnection : IDisposable
                 if (_buffer.Length >= MaxResponseSize) throw new IOException("response larger than the test allows");
                 Array.Resize(ref _buffer, _buffer.Length * 2);
             }
-            int received = await _socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, cancellation).ConfigureAwait(false);
+            int received = _tls is not null
+                ? await _tls.ReadAsync(_buffer.AsMemory(_buffered), cancellation).ConfigureAwait(false)
+                : await _socket.ReceiveAsync(_buffer.AsMemory(_buffered), SocketFlags.None, cancellation).ConfigureAwait(false);
             if (received == 0) throw new IOException("the server closed the connection");
             _buffered += received;
         }
@@ -110,5 +131,9 @@ internal sealed class KeepAliveConnection : IDisposable
         }
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _tls?.Dispose();
+        _socket.Dispose();
+    }
 }

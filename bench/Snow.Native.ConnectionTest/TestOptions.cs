@@ -13,7 +13,7 @@ internal sealed record TestOptions(
     int WarmupRounds)
 {
     public const string Usage =
-        "usage: Snow.Native.ConnectionTest --url http://127.0.0.1:8080 --pid SERVER_PID [--connections 9000]\n" +
+        "usage: Snow.Native.ConnectionTest --url http[s]://127.0.0.1:8080 --pid SERVER_PID [--connections 9000]\n" +
         "       [--no-park] [--timeout-seconds 120] [--connect-concurrency 64] [--warmup-connections 64]\n" +
         "       [--warmup-rounds 5]";
 
@@ -40,7 +40,7 @@ internal sealed record TestOptions(
             switch (option)
             {
                 case "--url":
-                    if (!Uri.TryCreate(value, UriKind.Absolute, out url) || url.Scheme != "http") throw new ArgumentException($"bad url: {value}");
+                    if (!Uri.TryCreate(value, UriKind.Absolute, out url) || url.Scheme is not ("http" or "https")) throw new ArgumentException($"bad url: {value}");
                     break;
                 case "--pid": processId = PositiveInt(option, value); break;
                 case "--connections": connections = PositiveInt(option, value); break;
@@ -52,6 +52,7 @@ internal sealed record TestOptions(
             }
         }
         if (url is null) throw new ArgumentException("--url is required");
+        if (url.Scheme == "https" && park) throw new ArgumentException("https measures idle connections only: add --no-park");
         if (processId == 0) throw new ArgumentException("--pid is required (the process that holds the connections)");
         return new TestOptions(url, processId, connections, park, TimeSpan.FromSeconds(timeoutSeconds), connectConcurrency, warmupConnections, warmupRounds);
     }

@@ -15,7 +15,7 @@ try
 catch (ArgumentException error)
 {
     Console.Error.WriteLine(error.Message);
-    Console.Error.WriteLine("usage: Snow.Native.KestrelBaseline [--host 127.0.0.1] [--port 8080]");
+    Console.Error.WriteLine("usage: Snow.Native.KestrelBaseline [--host 127.0.0.1] [--port 8080] [--https-port P --cert PEM --key PEM]");
     return 2;
 }
 
@@ -34,6 +34,15 @@ builder.WebHost.UseKestrel(kestrel =>
     if (IPAddress.TryParse(options.Host, out IPAddress? address))
     {
         kestrel.Listen(address, options.Port, listen => listen.Protocols = HttpProtocols.Http1);
+        if (options.HttpsPort is int httpsPort)
+        {
+            var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(options.Certificate!, options.Key);
+            kestrel.Listen(address, httpsPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(certificate);
+            });
+        }
     }
     else
     {
@@ -103,10 +112,19 @@ namespace Snow.Native.KestrelBaseline
 
     internal sealed record ServerAddress(string Host, int Port)
     {
+        /// <summary>Also serve HTTPS here, with the PEM certificate and key (the TLS benchmarks).</summary>
+        public int? HttpsPort { get; init; }
+
+        public string? Certificate { get; init; }
+
+        public string? Key { get; init; }
+
         public static ServerAddress Parse(string[] args)
         {
             string host = "127.0.0.1";
             int port = 8080;
+            int? httpsPort = null;
+            string? certificate = null, key = null;
             for (int i = 0; i < args.Length; i++)
             {
                 string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
@@ -118,12 +136,22 @@ namespace Snow.Native.KestrelBaseline
                     case "--port":
                         if (!int.TryParse(value, out port) || port is < 1 or > 65535) throw new ArgumentException($"bad port: {value}");
                         break;
+                    case "--https-port":
+                        httpsPort = int.TryParse(value, out int tls) && tls is >= 1 and <= 65535 ? tls : throw new ArgumentException($"bad port: {value}");
+                        break;
+                    case "--cert":
+                        certificate = value;
+                        break;
+                    case "--key":
+                        key = value;
+                        break;
                     default:
                         throw new ArgumentException($"unknown option: {args[i]}");
                 }
                 i++;
             }
-            return new ServerAddress(host, port);
+            if (httpsPort is not null && (certificate is null || key is null)) throw new ArgumentException("--https-port needs --cert and --key");
+            return new ServerAddress(host, port) { HttpsPort = httpsPort, Certificate = certificate, Key = key };
         }
     }
 }

@@ -29,7 +29,7 @@ median() { [ "$#" -gt 0 ] && printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } 
 compute_medians() {
   local name entry test round values
   for name in "${REQUESTED[@]}"; do
-    for entry in "${THROUGHPUT_TESTS[@]}"; do
+    for entry in "${THROUGHPUT_TESTS[@]}" "${TLS_TESTS[@]}"; do
       test=${entry%%:*}
       values=()
       for ((round = 1; round <= ROUNDS; round++)); do
@@ -96,7 +96,17 @@ print_table() {
         echo "$line"
       done
     fi
-    if [[ " $TESTS " == *" connections "* ]]; then
+    if [[ " $TESTS " == *" tls "* ]]; then
+      for entry in "${TLS_TESTS[@]}"; do
+        test=${entry%%:*}
+        line="| $test req/s |"
+        [[ "$test" == *handshakes* ]] && line="| $test new connections/s |"
+        for name in "${REQUESTED[@]}"; do line="$line $(cell "$(rounded "${RPS[$name:$test]:-}")") |"; done
+        for name in "${others[@]}"; do line="$line $(round_ratio_cell snow "$name" "$test") |"; done
+        echo "$line"
+      done
+    fi
+    if [[ " $TESTS " == *" connections "* || " $TESTS " == *" tls "* ]]; then
       # memory_row LABEL KEY ROUND? NO_NGINX?
       memory_row() {
         local label=$1 key=$2 round=$3 no_nginx=$4 v s
@@ -115,15 +125,24 @@ print_table() {
         done
         echo "$line"
       }
-      memory_row "RSS per idle keep-alive connection, bytes ($SCALE_CONNECTIONS)" idle_rss_per_conn_bytes "" ""
-      memory_row "RSS per parked request, bytes ($SCALE_CONNECTIONS)" parked_rss_per_req_bytes "" 1
-      memory_row "release all $SCALE_CONNECTIONS parked, ms" release_all_ms 1 1
+      if [[ " $TESTS " == *" connections "* ]]; then
+        memory_row "RSS per idle keep-alive connection, bytes ($SCALE_CONNECTIONS)" idle_rss_per_conn_bytes "" ""
+        memory_row "RSS per parked request, bytes ($SCALE_CONNECTIONS)" parked_rss_per_req_bytes "" 1
+        memory_row "release all $SCALE_CONNECTIONS parked, ms" release_all_ms 1 1
+      fi
+      if [[ " $TESTS " == *" tls "* ]]; then
+        memory_row "RSS per idle TLS keep-alive connection, bytes ($SCALE_CONNECTIONS)" tls_idle_rss_per_conn_bytes "" ""
+      fi
     fi
     echo
     if [[ " $TESTS " == *" throughput "* ]]; then
       echo "Throughput: all servers running at once, each pinned to core $SERVER_CORE; one wrk thread on core $CLIENT_CORE took them"
       echo "in turn, $ROUNDS round(s) x $DURATION per test and server (order rotating each round) after a $WARMUP warm-up per test and"
       echo "server. req/s: median over the rounds; Snow/x: median of the per-round ratios (min–max over rounds)."
+    fi
+    if [[ " $TESTS " == *" tls "* ]]; then
+      echo "TLS: the same certificate (ECDSA P-256) for every server; HTTPS rounds like the throughput rounds; handshakes: $HANDSHAKE_CLIENTS"
+      echo "openssl s_time -new -tls1_3 clients at once on core $CLIENT_CORE (a full handshake and one HTTP/1.0 request per connection)."
     fi
     if [[ " $TESTS " == *" connections "* ]]; then
       echo "Connection test: one server at a time, freshly started, on core $SERVER_CORE; the test on core $CLIENT_CORE."

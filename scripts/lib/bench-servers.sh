@@ -62,6 +62,7 @@ http {
             return 200 '{"message":"Hello, World!"}';
         }
     }
+$(nginx_tls_server)
 }
 EOF
 }
@@ -83,15 +84,15 @@ start() {
     snow | snow-before)
       local dll=$SNOW_DLL
       [ "$name" = snow-before ] && dll=$SNOW_BEFORE_DLL
-      # shellcheck disable=SC2046 # one env argument per GC variable
+      # shellcheck disable=SC2046 # one env argument per GC variable; tls_arguments splits into arguments
       start_server "$name" "$port" env $(dotnet_gc_env) dotnet "$dll" \
-        --host "$HOST" --port "$port" --loops 1 --poller "$SNOW_POLLER" || return 1
+        --host "$HOST" --port "$port" --loops 1 --poller "$SNOW_POLLER" $(tls_arguments "$name") || return 1
       MEMORY_PIDS[$name]=${SERVER_PIDS[$name]}
       ;;
     kestrel)
       # shellcheck disable=SC2046 # one env argument per GC variable
       start_server kestrel "$port" env $(dotnet_gc_env) dotnet "$KESTREL_DLL" \
-        --host "$HOST" --port "$port" || return 1
+        --host "$HOST" --port "$port" $(tls_arguments kestrel) || return 1
       MEMORY_PIDS[$name]=${SERVER_PIDS[$name]}
       ;;
     nginx)

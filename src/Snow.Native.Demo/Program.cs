@@ -91,7 +91,16 @@ var app = new SnowApp(
 
 try
 {
-    app.Start(options.Host, options.Port);
+    var endpoints = new List<SnowEndpoint> { new(options.Host, options.Port) };
+    if (options.HttpsPort is int httpsPort)
+    {
+        TlsCertificate certificate = options.CertificatePath is null
+            ? new TlsCertificate(SelfSignedCertificate.ForLocalhost())
+            : TlsCertificate.FromFiles(options.CertificatePath, options.KeyPath, options.Password);
+        endpoints.Add(new SnowEndpoint(options.Host, httpsPort, new HttpsOptions { Certificate = certificate }));
+        if (options.CertificatePath is null) Console.WriteLine("HTTPS with a self-signed certificate for localhost (curl -k, or give --cert and --key).");
+    }
+    app.Start(endpoints);
 }
 catch (Exception e) when (e is IOException or PlatformNotSupportedException or ArgumentException)
 {
@@ -99,7 +108,7 @@ catch (Exception e) when (e is IOException or PlatformNotSupportedException or A
     return 1;
 }
 
-Console.WriteLine($"Snow.Native demo listening on {app.Url} (poller: {app.PollerName}, loops: {app.LoopCount})");
+Console.WriteLine($"Snow.Native demo listening on {string.Join(" and ", app.Endpoints.Select(e => e.Url))} (poller: {app.PollerName}, loops: {app.LoopCount})");
 Console.WriteLine("Try /index/, /home/, /async/ (answers after 5 s), /req/ (waits) and /stop/ (releases the oldest /req/). Ctrl+C stops.");
 Console.WriteLine("WebSockets: ws://.../ws/ echoes every message; server-sent events: /events/ ticks once a second.");
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Shutdown);
@@ -118,42 +127,3 @@ void Shutdown(System.Runtime.InteropServices.PosixSignalContext context)
     _ = app.StopAsync();
 }
 
-namespace Snow.Native.Demo
-{
-    /// <summary>The demo's command line.</summary>
-    internal sealed record DemoOptions(string Host, int Port, PollerKind Poller, int Loops, bool Help)
-    {
-        public const string Usage =
-            "usage: Snow.Native.Demo [--host 127.0.0.1] [--port 8012] [--poller epoll|kqueue|select] [--loops N]";
-
-        public static DemoOptions Parse(string[] args)
-        {
-            var options = new DemoOptions("127.0.0.1", 8012, PollerKind.Auto, 0, false);
-            for (int i = 0; i < args.Length; i++)
-            {
-                string arg = args[i];
-                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
-                options = arg switch
-                {
-                    "--host" => options with { Host = Value() },
-                    "--port" => options with { Port = int.TryParse(Value(), out int port) && port is >= 0 and <= 65535 ? port : throw new ArgumentException("--port takes 0 to 65535.") },
-                    "--poller" => options with { Poller = ParsePoller(Value()) },
-                    "--loops" => options with { Loops = int.TryParse(Value(), out int loops) && loops >= 1 ? loops : throw new ArgumentException("--loops takes a whole number of at least 1.") },
-                    "-h" or "--help" => options with { Help = true },
-                    _ => throw new ArgumentException($"Unknown option {arg}."),
-                };
-            }
-            return options;
-        }
-
-        // The poller's name as the command line spells it; whether this OS offers it is checked when the server starts.
-        private static PollerKind ParsePoller(string name) => name.Trim().ToLowerInvariant() switch
-        {
-            "auto" => PollerKind.Auto,
-            "epoll" => PollerKind.Epoll,
-            "kqueue" => PollerKind.Kqueue,
-            "select" => PollerKind.Select,
-            _ => throw new ArgumentException($"--poller takes epoll, kqueue or select, not '{name}'."),
-        };
-    }
-}

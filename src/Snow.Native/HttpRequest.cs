@@ -65,6 +65,19 @@ public sealed class HttpRequest
     /// <summary>"HTTP/1.1" or "HTTP/1.0".</summary>
     public string Protocol => Head.Version == HttpVersionKind.Http11 ? Http11 : Http10;
 
+    /// <summary>True when the request came over HTTPS.</summary>
+    public bool IsHttps => Tls is not null;
+
+    /// <summary>"https" or "http".</summary>
+    public string Scheme => Tls is null ? "http" : "https";
+
+    /// <summary>The certificate the client presented during the TLS handshake (see
+    /// <see cref="HttpsOptions.ClientCertificateMode"/>); null without one, or over plain HTTP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate => Tls?.ClientCertificate;
+
+    /// <summary>The TLS session the request came through; null over plain HTTP.</summary>
+    internal Transport.Tls.ITlsSession? Tls { get; set; }
+
     /// <summary>Headers, case-insensitive by name; repeated names keep every value in order.</summary>
     public RequestHeaders Headers => _headers ??= RequestHeaders.FromHead(Head, HeadSpan);
 
@@ -210,6 +223,7 @@ public sealed class HttpRequest
         Head.ForgetScan(); // the parser clears the fields when it completes the next head
 
         Scanned = 0;
+        Tls = null;
         _bytes = [];
         _headStart = _bodyStart = _bodyLength = 0;
         _detached = false;

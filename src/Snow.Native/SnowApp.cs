@@ -7,6 +7,7 @@ using Snow.Native.Interop;
 using Snow.Native.Loop;
 using Snow.Native.Polling;
 using Snow.Native.Server;
+using Snow.Native.Transport.Tls;
 
 namespace Snow.Native;
 
@@ -23,7 +24,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly object _lifecycle = new();
     private LoopContext[] _contexts = [];
-    private Listener?[] _listeners = [];
+    private Listener[] _listeners = [];
     private Thread[] _threads = [];
     private TaskCompletionSource? _stopped;
     private int _nextLoop;
@@ -39,11 +40,14 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
 
     public IReadOnlyList<Route> Routes => _router.Routes;
 
-    /// <summary>Where the server listens once started (with the real port when started on port 0).</summary>
+    /// <summary>Where the server listens once started (the first endpoint, with the real port when started on port 0).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>"http://127.0.0.1:8012/" once started.</summary>
-    public string? Url => LocalEndPoint is null ? null : $"http://{ListenSocket.Format(LocalEndPoint)}/";
+    /// <summary>The first endpoint's URL once started: "http://127.0.0.1:8012/".</summary>
+    public string? Url => Endpoints.Count == 0 ? null : Endpoints[0].Url;
+
+    /// <summary>Every endpoint the server listens on once started, in the order given, with the real ports.</summary>
+    public IReadOnlyList<ListeningEndpoint> Endpoints { get; private set; } = [];
 
     /// <summary>The poller the loops use, once started ("epoll", "kqueue", "select").</summary>
     public string? PollerName { get; private set; }
@@ -67,14 +71,34 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     /// <summary>Open connections on each loop.</summary>
     internal int[] ConnectionsPerLoop => _contexts.Select(c => c.ConnectionCount).ToArray();
 
-    /// <summary>Starts listening and serving on background threads; returns once the port is bound.</summary>
-    public void Start(string host = "127.0.0.1", int port = 8012)
+    /// <summary>Starts listening on one plain HTTP endpoint and serving on background threads; returns once the
+    /// port is bound.</summary>
+    public void Start(string host = "127.0.0.1", int port = 8012) => Start([new SnowEndpoint(host, port)]);
+
+    /// <summary>Starts on <see cref="SnowOptions.Endpoints"/>, or on http://127.0.0.1:8012 when it is empty.</summary>
+    public void Start() => Start(Options.Endpoints.Count > 0 ? Options.Endpoints : [new SnowEndpoint()]);
+
+    /// <summary>
+    /// Starts listening on every endpoint (plain HTTP or HTTPS) and serving on background threads; returns once
+    /// every port is bound. Certificates are loaded now, so a missing or bad file fails here, naming it.
+    /// </summary>
+    public void Start(params IEnumerable<SnowEndpoint> endpoints)
     {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        List<SnowEndpoint> requested = endpoints.ToList();
+        if (requested.Count == 0) throw new ArgumentException("At least one endpoint is needed.", nameof(endpoints));
         lock (_lifecycle)
         {
             if (_stopped is not null) throw new InvalidOperationException("This SnowApp was already started; make a new one to start again.");
             Options.Validate();
-            IPEndPoint endPoint = ResolveEndPoint(host, port);
+            var plans = new List<(IPEndPoint Address, TlsServerSettings? Tls)>();
+            foreach (SnowEndpoint endpoint in requested)
+            {
+                ArgumentNullException.ThrowIfNull(endpoint, nameof(endpoints));
+                IPEndPoint address = ResolveEndPoint(endpoint.Host, endpoint.Port);
+                TlsServerSettings? tls = endpoint.Https is null ? null : new HttpsCertificates(endpoint.Https, _logger, endpoint.ToString()).Settings;
+                plans.Add((address, tls));
+            }
             PollerKind kind = PollerFactory.Resolve(Options.Poller);
             int loopCount = Options.EffectiveLoops;
             bool reusePort = loopCount > 1 && SysConst.ReusePortBalances && Options.ReusePortWhereBalanced;
@@ -82,7 +106,8 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
 
             var gate = new ConnectionGate(Options.MaxConnections);
             var contexts = new LoopContext[loopCount];
-            var listeners = new Listener?[loopCount];
+            var listeners = new List<Listener>();
+            var bound = new List<ListeningEndpoint>();
             try
             {
                 for (int i = 0; i < loopCount; i++)
@@ -90,33 +115,41 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
                     var loop = new EventLoop(PollerFactory.Create(kind), $"snow-loop-{i}", _logger);
                     contexts[i] = new LoopContext(loop, Options, _router, _logger, gate);
                 }
-                for (int i = 0; i < loopCount; i++)
+                foreach ((IPEndPoint planned, TlsServerSettings? tls) in plans)
                 {
-                    if (i > 0 && !reusePort) break;
-                    int fd = ListenSocket.Open(endPoint, reusePort, Options.Backlog);
-                    if (i == 0) endPoint = ListenSocket.LocalEndPoint(fd); // port 0: the others join the real port
-                    LoopContext context = contexts[i];
-                    listeners[i] = new Listener(context, fd, reusePort ? accepted => Adopt(context, accepted) : HandOff);
+                    IPEndPoint address = planned;
+                    for (int i = 0; i < loopCount; i++)
+                    {
+                        if (i > 0 && !reusePort) break;
+                        int fd = ListenSocket.Open(address, reusePort, Options.Backlog);
+                        if (i == 0) address = ListenSocket.LocalEndPoint(fd); // port 0: the others join the real port
+                        LoopContext context = contexts[i];
+                        Action<int> handOff = reusePort ? accepted => Adopt(context, accepted, tls) : accepted => HandOff(accepted, tls);
+                        listeners.Add(new Listener(context, fd, handOff));
+                    }
+                    bound.Add(new ListeningEndpoint(address, tls is not null));
                 }
                 _contexts = contexts;
-                _listeners = listeners;
-                foreach (Listener? listener in listeners) listener?.Start();
+                _listeners = listeners.ToArray();
+                foreach (Listener listener in listeners) listener.Start();
                 foreach (LoopContext context in contexts) context.StartHeartbeat();
             }
             catch
             {
-                foreach (Listener? listener in listeners) listener?.Close();
+                foreach (Listener listener in listeners) listener.Close();
                 foreach (LoopContext? context in contexts) context?.Loop.Dispose();
                 _contexts = [];
                 _listeners = [];
                 throw;
             }
 
-            LocalEndPoint = endPoint;
+            Endpoints = bound;
+            LocalEndPoint = bound[0].EndPoint;
             PollerName = PollerFactory.Name(kind);
             _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _threads = contexts.Select(c => c.Loop.StartThread()).ToArray();
-            _logger.LogInformation("Snow.Native listening on {Url} with {Poller}, {Loops} loop(s)", Url, PollerName, loopCount);
+            _logger.LogInformation("Snow.Native listening on {Urls} with {Poller}, {Loops} loop(s)",
+                string.Join(", ", bound.Select(e => e.Url)), PollerName, loopCount);
         }
     }
 
@@ -143,13 +176,12 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         {
             stopped = _stopped;
             if (stopped is null || stopped.Task.IsCompleted) return;
-            for (int i = 0; i < _contexts.Length; i++)
+            foreach (LoopContext context in _contexts)
             {
-                LoopContext context = _contexts[i];
-                Listener? listener = _listeners[i];
+                Listener[] own = _listeners.Where(l => l.Context == context).ToArray();
                 context.Loop.Post(_ =>
                 {
-                    listener?.Close();
+                    foreach (Listener listener in own) listener.Close();
                     context.BeginDrain(timeout);
                 }, null);
             }
@@ -175,18 +207,28 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     /// Starts and blocks until Ctrl+C, SIGTERM or <see cref="Stop()"/>, like the original Snow's run(). For services
     /// that manage their own lifetime, <see cref="RunAsync"/> takes a cancellation token instead.
     /// </summary>
-    public void Run(string host = "127.0.0.1", int port = 8012)
+    public void Run(string host = "127.0.0.1", int port = 8012) => Run([new SnowEndpoint(host, port)]);
+
+    /// <summary>Runs on <see cref="SnowOptions.Endpoints"/> (or http://127.0.0.1:8012) until Ctrl+C, SIGTERM or <see cref="Stop()"/>.</summary>
+    public void Run() => Run(Options.Endpoints.Count > 0 ? Options.Endpoints : [new SnowEndpoint()]);
+
+    /// <summary>Runs on these endpoints until Ctrl+C, SIGTERM or <see cref="Stop()"/>.</summary>
+    public void Run(params IEnumerable<SnowEndpoint> endpoints)
     {
-        Start(host, port);
+        Start(endpoints);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         Completion.GetAwaiter().GetResult();
     }
 
     /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled or <see cref="Stop()"/> is called.</summary>
-    public async Task RunAsync(string host = "127.0.0.1", int port = 8012, CancellationToken cancellationToken = default)
+    public Task RunAsync(string host = "127.0.0.1", int port = 8012, CancellationToken cancellationToken = default) =>
+        RunAsync([new SnowEndpoint(host, port)], cancellationToken);
+
+    /// <summary>Serves on these endpoints until <paramref name="cancellationToken"/> is cancelled or <see cref="Stop()"/> is called.</summary>
+    public async Task RunAsync(IEnumerable<SnowEndpoint> endpoints, CancellationToken cancellationToken = default)
     {
-        Start(host, port);
+        Start(endpoints);
         using (cancellationToken.Register(static state => ((SnowApp)state!).Stop(), this, useSynchronizationContext: false))
         {
             await Completion.ConfigureAwait(false);
@@ -204,24 +246,24 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     }
 
     /// <summary>One listener for all loops: deal accepted connections out in turn.</summary>
-    private void HandOff(int fd)
+    private void HandOff(int fd, TlsServerSettings? tls)
     {
         int index = _nextLoop;
         _nextLoop = (index + 1) % _contexts.Length;
         LoopContext target = _contexts[index];
         if (target.Loop.IsOnLoopThread)
         {
-            Adopt(target, fd);
+            Adopt(target, fd, tls);
             return;
         }
         target.Loop.Post(static state =>
         {
-            var (context, accepted) = ((LoopContext, int))state!;
-            Adopt(context, accepted);
-        }, (target, fd));
+            var (context, accepted, tls) = ((LoopContext, int, TlsServerSettings?))state!;
+            Adopt(context, accepted, tls);
+        }, (target, fd, tls));
     }
 
-    private static void Adopt(LoopContext context, int fd)
+    private static void Adopt(LoopContext context, int fd, TlsServerSettings? tls)
     {
         if (context.Draining)
         {
@@ -236,7 +278,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         ListenSocket.ConfigureAccepted(fd);
         try
         {
-            context.Adopt(fd);
+            context.Adopt(fd, tls);
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or ErrnoException)
         {

@@ -12,6 +12,10 @@ public sealed class SnowOptions
     /// <summary>Which poller the loops use; <see cref="PollerKind.Auto"/> honours SNOW_POLLER, then the OS's best.</summary>
     public PollerKind Poller { get; set; } = PollerKind.Auto;
 
+    /// <summary>Where <see cref="SnowApp.Start()"/> and <see cref="SnowApp.Run()"/> listen, plain HTTP or HTTPS; when
+    /// empty, http://127.0.0.1:8012. <c>Start(host, port)</c> and <c>Start(endpoints)</c> use theirs instead.</summary>
+    public IList<SnowEndpoint> Endpoints { get; set; } = new List<SnowEndpoint>();
+
     /// <summary>How many loops (threads) serve connections; 0 means one per core.</summary>
     public int Loops { get; set; }
 

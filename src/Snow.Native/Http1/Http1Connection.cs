@@ -230,6 +230,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
         int headLength = head.HeadLength;
         _keepAlive = head.KeepAlive;
         request.Bind(input.Array!, input.Start, input.Start + headLength, 0);
+        request.Tls = _transport.Tls; // the client certificate, for handlers that ask
         _route = RequestExecution.Route(_context.Execution, request, out _answer);
         if (!head.HasBody)
         {

@@ -30,6 +30,8 @@ internal sealed class Listener : IReadinessHandler
 
     public int Fd => _fd;
 
+    public LoopContext Context => _context;
+
     /// <summary>How many times accepting paused for lack of descriptors.</summary>
     public int Pauses { get; private set; }
 

@@ -3,6 +3,7 @@ using Snow.Native.Execution;
 using Snow.Native.Http1;
 using Snow.Native.Loop;
 using Snow.Native.Transport;
+using Snow.Native.Transport.Tls;
 
 namespace Snow.Native.Server;
 
@@ -26,6 +27,7 @@ internal sealed class LoopContext : TransportContext
         Gate = gate;
         Execution = new LoopExecutions(loop, router, logger);
         Http1 = new Http1Context(options, Execution, logger, loop);
+        _startNegotiated = StartNegotiated;
     }
 
     public SnowOptions Options { get; }
@@ -41,8 +43,20 @@ internal sealed class LoopContext : TransportContext
     /// <summary>True once the server is stopping: no connection is adopted, and every response closes its connection.</summary>
     public bool Draining => Http1.Draining;
 
-    /// <summary>Serves HTTP/1.1 on an accepted socket.</summary>
-    public void Adopt(int fd) => Http1Connection.Start(Http1, new SocketTransport(this, fd));
+    /// <summary>Serves HTTP/1.1 on an accepted socket, through TLS when the endpoint has <paramref name="tls"/>.</summary>
+    public void Adopt(int fd, TlsServerSettings? tls = null)
+    {
+        if (tls is null) Http1Connection.Start(Http1, new SocketTransport(this, fd));
+        else new TlsTransport(this, fd, tls, _startNegotiated).Start();
+    }
+
+    /// <summary>
+    /// A TLS connection finished its handshake: the protocol ALPN chose starts. The one place where HTTP/2 will be
+    /// chosen once it exists; today only http/1.1 is offered, and a client that offered nothing gets it too.
+    /// </summary>
+    private void StartNegotiated(ConnectionTransport transport) => Http1Connection.Start(Http1, transport);
+
+    private readonly Action<ConnectionTransport> _startNegotiated;
 
     protected override void OnRemoved()
     {

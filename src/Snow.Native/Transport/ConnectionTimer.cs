@@ -16,6 +16,8 @@ internal enum TimerReason : byte
     SendStall,
     /// <summary>After the last response and a half-close, the client's remaining bytes are read and dropped (set by the transport).</summary>
     Linger,
+    /// <summary>A TLS handshake must finish (set by the TLS transport before any protocol speaks).</summary>
+    Handshake,
     /// <summary>An upgraded protocol's own timeout (for example a close handshake).</summary>
     Protocol,
 }

@@ -1,3 +1,5 @@
+using Snow.Native.Transport.Tls;
+
 namespace Snow.Native.Transport;
 
 /// <summary>
@@ -52,6 +54,9 @@ internal abstract class ConnectionTransport
 
     public int OutputPending => Output.Pending;
 
+    /// <summary>The TLS session under the protocol, or null on a plain connection.</summary>
+    public virtual ITlsSession? Tls => null;
+
     /// <summary>So much output waits that the protocol should stop producing until some is sent.</summary>
     public bool IsOutputBlocked => Output.Pending >= Context.Settings.OutputHighWater;
 
@@ -61,9 +66,18 @@ internal abstract class ConnectionTransport
     /// <summary>Where this connection sits in its loop's list.</summary>
     internal int ListIndex { get; set; } = -1;
 
-    /// <summary>Starts carrying <paramref name="protocol"/>: joins the loop's list and begins reading.</summary>
+    /// <summary>
+    /// Starts carrying <paramref name="protocol"/>: joins the loop's list and begins reading. A transport that
+    /// negotiates before any protocol speaks (TLS) is started first with its own handshake as the protocol; the
+    /// protocol it then chooses takes over through this call too.
+    /// </summary>
     public void Start(IConnectionProtocol protocol)
     {
+        if (_protocol is not null)
+        {
+            SetProtocol(protocol);
+            return;
+        }
         _protocol = protocol;
         Context.Add(this);
         try
@@ -134,7 +148,7 @@ internal abstract class ConnectionTransport
     {
         if (IsClosed) return;
         bool progressed = false;
-        for (int round = 0; round < 4 && !Output.IsEmpty; round++)
+        for (int round = 0; round < 4 && !SendQueueEmpty; round++)
         {
             int before = Output.Pending;
             int sent = Send();
@@ -146,7 +160,7 @@ internal abstract class ConnectionTransport
             if (sent < before) break; // the peer's window is full: wait until it is writable again
         }
         TrackSendStall(progressed);
-        if (Output.IsEmpty)
+        if (SendQueueEmpty)
         {
             if (_closeRequested && !IsLingering)
             {
@@ -169,7 +183,7 @@ internal abstract class ConnectionTransport
         _closeRequested = true;
         if (withinMilliseconds > 0) _closeDue = Now + withinMilliseconds;
         Input.Consume(Input.Length);
-        if (Output.IsEmpty) BeginLinger();
+        if (SendQueueEmpty) BeginLinger();
         if (!IsClosed) InterestChanged();
     }
 
@@ -235,7 +249,13 @@ internal abstract class ConnectionTransport
 
     protected bool WantsRead => !IsClosed && !PeerClosed && (IsLingering || (!_closeRequested && !_readingPaused && !Input.IsFull));
 
-    protected bool WantsWrite => !IsClosed && !Output.IsEmpty;
+    protected bool WantsWrite => !IsClosed && !SendQueueEmpty;
+
+    /// <summary>Bytes the kind queued below <see cref="Output"/> and has not sent yet (TLS records).</summary>
+    protected virtual bool HasQueuedRecords => false;
+
+    /// <summary>Nothing at all waits to be sent: neither the protocol's output nor records made of it.</summary>
+    private bool SendQueueEmpty => Output.IsEmpty && !HasQueuedRecords;
 
     /// <summary>The kind read <paramref name="count"/> bytes into <see cref="Input"/>.</summary>
     protected void OnReceived(int count)
@@ -265,7 +285,7 @@ internal abstract class ConnectionTransport
 
     private void TrackSendStall(bool progressed)
     {
-        if (!Output.IsEmpty)
+        if (!SendQueueEmpty)
         {
             if (progressed || !_waitingToSend) _stallDue = Now + Context.Settings.SendStallMilliseconds;
             _waitingToSend = true;

@@ -53,6 +53,13 @@ internal struct InputBuffer
         return _buffer.AsSpan(_end);
     }
 
+    /// <summary><see cref="GetReadSpace"/> as memory, for a reader that wants it (the TLS engine).</summary>
+    public Memory<byte> GetReadMemory(BufferPool pool)
+    {
+        int room = GetReadSpace(pool).Length;
+        return _buffer.AsMemory(_end, room);
+    }
+
     public void Advance(int count) => _end += count;
 
     /// <summary>Moves the unconsumed bytes to a buffer of at least <paramref name="capacity"/> bytes (larger or smaller).</summary>

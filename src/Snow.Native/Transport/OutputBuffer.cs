@@ -17,6 +17,8 @@ internal struct OutputBuffer
 
     public readonly ReadOnlySpan<byte> PendingSpan => _buffer is null ? default : _buffer.AsSpan(_start, _end - _start);
 
+    public readonly ReadOnlyMemory<byte> PendingMemory => _buffer is null ? default : _buffer.AsMemory(_start, _end - _start);
+
     /// <summary>Room for at least <paramref name="size"/> more bytes.</summary>
     public Span<byte> GetSpan(BufferPool pool, int size)
     {

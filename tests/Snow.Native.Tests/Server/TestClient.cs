@@ -37,10 +37,31 @@ internal sealed class TestClient : IDisposable
 
     public Socket Socket { get; }
 
+    /// <summary>The TLS session once <see cref="StartTls"/> made one: sends and reads then go through it.</summary>
+    public System.Net.Security.SslStream? Tls { get; private set; }
+
+    /// <summary>Makes this a TLS client: the handshake (trusting the test authority), then everything goes through it.</summary>
+    public TestClient StartTls(string? hostName = "localhost", System.Net.Security.SslClientAuthenticationOptions? options = null)
+    {
+        var tls = new System.Net.Security.SslStream(new NetworkStream(Socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        options ??= new System.Net.Security.SslClientAuthenticationOptions();
+        options.TargetHost ??= hostName;
+        options.RemoteCertificateValidationCallback ??= new System.Net.Security.RemoteCertificateValidationCallback(
+            (_, certificate, _, errors) => Snow.Native.Tests.Tls.TestCertificates.Instance.Trusts(certificate, errors));
+        tls.AuthenticateAsClient(options);
+        Tls = tls;
+        return this;
+    }
+
     public void Send(string text) => Send(Encoding.Latin1.GetBytes(text));
 
     public void Send(ReadOnlySpan<byte> bytes)
     {
+        if (Tls is not null)
+        {
+            Tls.Write(bytes);
+            return;
+        }
         while (!bytes.IsEmpty)
         {
             int sent = Socket.Send(bytes);
@@ -126,7 +147,7 @@ internal sealed class TestClient : IDisposable
                     _start = _end; // unread bytes: skip them
                     continue;
                 }
-                int n = Socket.Receive(_buffer);
+                int n = Tls is not null ? Tls.Read(_buffer) : Socket.Receive(_buffer);
                 if (n == 0) return true;
             }
         }
@@ -138,6 +159,14 @@ internal sealed class TestClient : IDisposable
         {
             return false;
         }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            return false;
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            return true;
+        }
     }
 
     /// <summary>True when nothing arrives within <paramref name="wait"/> and the connection stays open.</summary>
@@ -147,7 +176,11 @@ internal sealed class TestClient : IDisposable
         return !Socket.Poll((int)(wait.TotalMilliseconds * 1000), SelectMode.SelectRead);
     }
 
-    public void Dispose() => Socket.Dispose();
+    public void Dispose()
+    {
+        Tls?.Dispose();
+        Socket.Dispose();
+    }
 
     private string? ReadHead()
     {
@@ -206,7 +239,7 @@ internal sealed class TestClient : IDisposable
             _end -= _start;
             _start = 0;
         }
-        int n = Socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+        int n = Tls is not null ? Tls.Read(_buffer, _end, _buffer.Length - _end) : Socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
         if (n == 0) return false;
         _end += n;
         return true;
