@@ -60,14 +60,15 @@ EOF2
 # handshake_run PORT DURATION OUTPUT: HANDSHAKE_CLIENTS s_time clients at once; writes "Requests/sec: N"
 # (new connections per second, each a full TLS 1.3 handshake and one request) to OUTPUT, like wrk's line.
 handshake_run() {
-  local port=$1 duration=$2 output=$3 seconds i start end total=0 n
+  local port=$1 duration=$2 output=$3 seconds i start end total=0 n clients=()
   seconds=$(seconds_of "$duration")
   start=$(date +%s.%N)
   for ((i = 1; i <= HANDSHAKE_CLIENTS; i++)); do
     timeout $((seconds + 30)) taskset -c "$CLIENT_CORE" openssl s_time -connect "$HOST:$port" -new -tls1_3 \
       -time "$seconds" -www /plaintext >"$output.$i" 2>&1 &
+    clients+=($!)
   done
-  wait
+  wait "${clients[@]}" # only these: the servers are children of this shell too
   end=$(date +%s.%N)
   for ((i = 1; i <= HANDSHAKE_CLIENTS; i++)); do
     n=$(awk '/connections in .* real seconds/ {print $1}' "$output.$i")

@@ -240,6 +240,7 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
         }
         _phase = Phase.Established;
         ClearTimer();
+        TlsEngineTuning.ReleaseBuffersWhenIdle(_engine);
         _startProtocol(this); // the protocol ALPN chose takes over (Start -> SetProtocol)
         if (IsClosed) return;
         PumpPlaintext();
