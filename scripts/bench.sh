@@ -36,6 +36,9 @@
 #   BASELINE_REV=                  a git revision to build and run as snow-before
 #   TESTS="throughput connections" which parts to run (wrk runs; the connection test; "tls": HTTPS keep-alive
 #                                  req/s, TLS 1.3 handshakes/s and RSS per idle TLS connection, see bench-tls.sh;
+#                                  "scaleout": the release across two instances through Redis beside the local
+#                                  release, and publishes per second (SCALEOUT_ROUNDS=3, REDIS_PORT=8090,
+#                                  SNOW_REDIS_PORTS="8091 8092", PUBLISH_BENCH_COUNT=50000; ~4 minutes);
 #                                  "websockets": the WebSocket echo, broadcast and idle figures of
 #                                  scripts/lib/bench-websockets.sh)
 #   SNOW_POLLER=epoll              both Snow builds' poller (select cannot hold the connection test's fds)
@@ -160,6 +163,15 @@ if [[ " $TESTS " == *" tls "* ]]; then
   tls_throughput
   compute_medians
   for server in "${RUNNING[@]}"; do tls_connection_test "$server"; done
+fi
+if [[ " $TESTS " == *" scaleout "* ]] && [ -n "${AVAILABLE[snow]:-}" ]; then
+  scaleout_release_test
+fi
+
+echo
+print_table
+if [[ " $TESTS " == *" scaleout "* ]] && [ -n "${AVAILABLE[snow]:-}" ]; then
+  print_scaleout | tee -a "$RESULTS/summary.md"
 fi
 # WebSockets (TESTS=websockets; not in the default set): echo, broadcast and idle RSS, Snow.Native beside Kestrel.
 [[ " $TESTS " == *" websockets "* ]] && websocket_tests

@@ -12,6 +12,8 @@ int loops = 0;
 PollerKind poller = PollerKind.Auto;
 ulong? maxOpenFiles = null;
 long? maxBody = null;
+string? redisAddress = null;
+int publishBench = 0;
 int? httpsPort = null;
 string? certificatePath = null, keyPath = null;
 for (int i = 0; i < args.Length; i++)
@@ -25,17 +27,24 @@ for (int i = 0; i < args.Length; i++)
         case "--poller": poller = PollerFactory.Parse(Value()); break;
         case "--max-open-files": maxOpenFiles = ulong.Parse(Value()); break;
         case "--max-body": maxBody = long.Parse(Value()); break;
+        case "--redis": redisAddress = Value(); break;
+        case "--publish-bench": publishBench = int.Parse(Value()); break;
         case "--https-port": httpsPort = int.Parse(Value()); break;
         case "--cert": certificatePath = Value(); break;
         case "--key": keyPath = Value(); break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N] [--max-body BYTES] [--https-port P --cert PEM --key PEM]");
+            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N] [--max-body BYTES] [--https-port P --cert PEM --key PEM] [--redis HOST:PORT [--publish-bench COUNT]]");
             return 2;
     }
 }
 
 // For the descriptor-exhaustion test: lower both limits so the server really runs out (EMFILE).
 if (maxOpenFiles is ulong limit) Snow.Native.Interop.Libc.LimitOpenFiles(limit);
+
+// --redis: /park/ parks on the key "bench" through Snow.Native.Redis and /release/ publishes to it, so that one
+// /release/ on any instance answers every /park/ on every instance sharing that Redis.
+RedisFutures? redis = redisAddress is null ? null : await RedisFutures.ConnectAsync(redisAddress);
+if (redis is not null && publishBench > 0) return await PublishBench.RunAsync(redis, publishBench);
 
 var parked = new ConcurrentQueue<Future>();
 SnowApp? appRef = null;
@@ -46,16 +55,9 @@ var app = new SnowApp(
         new Route("^/plaintext$", _ => new HttpResponse(helloWorld, 200, "text/plain")),
         new Route("^/json$", _ => new HttpResponse(
             JsonSerializer.SerializeToUtf8Bytes(new Message("Hello, World!"), BenchJsonContext.Default.Message), 200, "application/json")),
-        new Route("^/park/$", Park),
-        new Route("^/release/$", _ =>
-        {
-            int released = 0;
-            while (parked.TryDequeue(out Future? future))
-            {
-                if (future.SetResult("released")) released++;
-            }
-            return new HttpResponse(released.ToString(System.Globalization.CultureInfo.InvariantCulture), 200, "text/plain");
-        }),
+        redis is null ? new Route("^/park/$", Park) : new Route("^/park/$", _ => ParkOnKey(redis)),
+        redis is null ? ReleaseRoute() : new Route("^/release/$", async Task<HttpResponse> (HttpRequest _) =>
+            new HttpResponse((await redis.PublishAsync("bench", "released")).ToString(System.Globalization.CultureInfo.InvariantCulture), 200, "text/plain")),
         // A streamed upload: the body is hashed as it arrives, never buffered whole (tests measure the RSS).
         new Route("^/upload/$", Upload, "POST", "PUT") { StreamBody = true },
         new Route("^/stats/$", _ => new HttpResponse(
@@ -75,17 +77,33 @@ if (httpsPort is int tlsPort)
     endpoints.Add(new SnowEndpoint(host, tlsPort, new HttpsOptions { Certificate = TlsCertificate.FromFiles(certificatePath, keyPath) }));
 }
 app.Start(endpoints);
-Console.WriteLine($"listening on {string.Join(" ", app.Endpoints.Select(e => e.Url))} poller={app.PollerName} loops={app.LoopCount}");
+Console.WriteLine($"listening on {string.Join(" ", app.Endpoints.Select(e => e.Url))} poller={app.PollerName} loops={app.LoopCount}{(redis is null ? "" : " redis=" + redisAddress)}");
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
 await app.Completion;
+redis?.Dispose();
 return 0;
+
+Route ReleaseRoute() => new("^/release/$", _ =>
+        {
+            int released = 0;
+            while (parked.TryDequeue(out Future? future))
+            {
+                if (future.SetResult("released")) released++;
+            }
+            return new HttpResponse(released.ToString(System.Globalization.CultureInfo.InvariantCulture), 200, "text/plain");
+        });
 
 IEnumerable<Step> Park(HttpRequest request)
 {
     var future = new Future(static (_, f) => new HttpResponse(f.GetResult<string>() ?? "", 200, "text/plain"));
     parked.Enqueue(future);
     yield return future;
+}
+
+static IEnumerable<Step> ParkOnKey(RedisFutures redis)
+{
+    yield return redis.Wait("bench", static (_, f) => new HttpResponse(f.Result ?? "", 200, "text/plain"));
 }
 
 static async Task<HttpResponse> Upload(HttpRequest request)

@@ -5,7 +5,8 @@ using Snow.Native.WebSockets;
 namespace Snow.Native.BenchServer;
 
 /// <summary>
-/// The WebSocket endpoints of the bench server: /ws/ (an echo on Snow.Native's codec), /ws-managed/ (the same echo
+/// The WebSocket endpoints of the bench server: /ws/ (an echo on Snow.Native's codec, an async session),
+/// /ws-callback/ (the same echo in the callback style: no session state machine per connection), /ws-managed/ (the same echo
 /// on System.Net.WebSockets over <see cref="LoopStream"/>, for the codec comparison), /ws-sub/ (subscribes to the
 /// "bench" topic) and /publish/ (publishes one message to it; ?subscribers=N first waits, bounded, for N).
 /// </summary>
@@ -17,6 +18,7 @@ internal static class WebSocketEndpoints
     public static Route[] Routes =>
     [
         new Route("^/ws/$", request => request.AcceptWebSocket(Echo)),
+        new Route("^/ws-callback/$", request => request.AcceptWebSocket(static (ws, message) => ws.Send(message.Data.Span, message.Kind))),
         new Route("^/ws-managed/$", ManagedEcho),
         new Route("^/ws-sub/$", request => request.AcceptWebSocket(async ws =>
         {

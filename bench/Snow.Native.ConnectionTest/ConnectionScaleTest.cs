@@ -17,7 +17,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
 {
     private static readonly TimeSpan ReleaseDeadline = TimeSpan.FromSeconds(30);
 
-    private readonly ResidentMemory _serverMemory = new(options.ServerProcessId);
+    private readonly ResidentMemory _serverMemory = new(options.ServerProcessIds);
     private int _idleErrors;
     private int _warmupFailures;
     private int _parkedErrors;
@@ -30,7 +30,10 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
 
     public async Task RunAsync(CancellationToken cancellation)
     {
-        IPEndPoint server = await ResolveAsync(options.Url, cancellation).ConfigureAwait(false);
+        // Several urls are instances of one app: connection i goes to instance i mod n, the release to the first.
+        var servers = new List<IPEndPoint>();
+        foreach (Uri url in options.Urls) servers.Add(await ResolveAsync(url, cancellation).ConfigureAwait(false));
+        IPEndPoint server = servers[0];
         string host = options.Url.Authority;
         byte[] plaintextRequest = Request("GET", "/plaintext", host);
         byte[] parkRequest = Request("GET", "/park/", host);
@@ -41,7 +44,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
         // measured connections of any server.
         for (int round = 0; round < options.WarmupRounds; round++)
         {
-            await WarmUpAsync(server, plaintextRequest, parkRequest, releaseRequest, cancellation).ConfigureAwait(false);
+            foreach (IPEndPoint instance in servers) await WarmUpAsync(instance, plaintextRequest, parkRequest, releaseRequest, cancellation).ConfigureAwait(false);
             await Task.Delay(500, cancellation).ConfigureAwait(false);
         }
 
@@ -50,7 +53,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
         report.Add("rss_before_idle_bytes", rssBeforeIdle);
         log.WriteLine($"opening {options.Connections} keep-alive connections");
         var openTime = Stopwatch.StartNew();
-        List<KeepAliveConnection> connections = await OpenIdleConnectionsAsync(server, plaintextRequest, cancellation).ConfigureAwait(false);
+        List<KeepAliveConnection> connections = await OpenIdleConnectionsAsync(servers, plaintextRequest, cancellation).ConfigureAwait(false);
         report.Add("idle_open_ms", Math.Round(openTime.Elapsed.TotalMilliseconds));
         report.Add("idle_connections", connections.Count);
         report.Add("idle_errors", _idleErrors);
@@ -186,7 +189,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
         }
     }
 
-    private async Task<List<KeepAliveConnection>> OpenIdleConnectionsAsync(IPEndPoint server, byte[] plaintextRequest, CancellationToken cancellation)
+    private async Task<List<KeepAliveConnection>> OpenIdleConnectionsAsync(List<IPEndPoint> servers, byte[] plaintextRequest, CancellationToken cancellation)
     {
         var opened = new KeepAliveConnection?[options.Connections];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.ConnectConcurrency, CancellationToken = cancellation };
@@ -195,7 +198,7 @@ internal sealed class ConnectionScaleTest(TestOptions options, Report report, Te
             KeepAliveConnection? connection = null;
             try
             {
-                connection = await KeepAliveConnection.ConnectAsync(server, token, TlsHost).ConfigureAwait(false);
+                connection = await KeepAliveConnection.ConnectAsync(servers[index % servers.Count], token, TlsHost).ConfigureAwait(false);
                 await connection.SendAsync(plaintextRequest, token).ConfigureAwait(false);
                 (int status, _) = await connection.ReadResponseAsync(keepBody: false, token).ConfigureAwait(false);
                 if (status != 200) throw new IOException($"/plaintext answered {status}");

@@ -21,8 +21,8 @@ catch (ArgumentException error)
 }
 
 var report = new Report();
-report.Add("server_url", options.Url.ToString());
-report.Add("server_pid", options.ServerProcessId);
+report.Add("server_url", string.Join(' ', options.Urls));
+report.Add("server_pid", string.Join(' ', options.ServerProcessIds));
 report.Add("connections_requested", options.Connections);
 
 // .NET raises the soft open-file limit to the hard one when it starts; this records whether it did here, and

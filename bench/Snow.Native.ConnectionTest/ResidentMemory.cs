@@ -2,23 +2,28 @@ using System.Diagnostics;
 
 namespace Snow.Native.ConnectionTest;
 
-/// <summary>Reads a process's resident set size (VmRSS in /proc/PID/status) and waits for it to settle.</summary>
-internal sealed class ResidentMemory(int processId)
+/// <summary>
+/// Reads the resident set size (VmRSS in /proc/PID/status) of a server, summed over its processes when it is
+/// several instances, and waits for it to settle.
+/// </summary>
+internal sealed class ResidentMemory(IReadOnlyList<int> processIds)
 {
-    private readonly string _statusPath = $"/proc/{processId}/status";
+    private readonly string[] _statusPaths = [.. processIds.Select(id => $"/proc/{id}/status")];
 
-    /// <summary>VmRSS in bytes.</summary>
-    /// <exception cref="IOException">The process is gone or its status cannot be read.</exception>
-    public long ReadBytes()
+    /// <summary>VmRSS in bytes, summed over the processes.</summary>
+    /// <exception cref="IOException">A process is gone or its status cannot be read.</exception>
+    public long ReadBytes() => _statusPaths.Sum(ReadBytes);
+
+    private static long ReadBytes(string statusPath)
     {
-        foreach (string line in File.ReadLines(_statusPath))
+        foreach (string line in File.ReadLines(statusPath))
         {
             if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
             // "VmRSS:	   12345 kB"
             string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
         }
-        throw new IOException($"no VmRSS in {_statusPath}");
+        throw new IOException($"no VmRSS in {statusPath}");
     }
 
     /// <summary>

@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Snow.Native.ConnectionTest;
 
 internal sealed record TestOptions(
-    Uri Url,
-    int ServerProcessId,
+    IReadOnlyList<Uri> Urls,
+    IReadOnlyList<int> ServerProcessIds,
     int Connections,
     bool Park,
     TimeSpan Timeout,
@@ -12,16 +12,21 @@ internal sealed record TestOptions(
     int WarmupConnections,
     int WarmupRounds)
 {
+    /// <summary>The first server: the one the release goes to.</summary>
+    public Uri Url => Urls[0];
+
     public const string Usage =
         "usage: Snow.Native.ConnectionTest --url http[s]://127.0.0.1:8080 --pid SERVER_PID [--connections 9000]\n" +
         "       [--no-park] [--timeout-seconds 120] [--connect-concurrency 64] [--warmup-connections 64]\n" +
-        "       [--warmup-rounds 5]";
+        "       [--warmup-rounds 5]\n" +
+        "       --url and --pid may repeat (instances of one app, e.g. sharing a Redis): the connections are spread over\n" +
+        "       the urls in turn, the RSS is the sum over the pids, and the release goes to the first url.";
 
     /// <exception cref="ArgumentException">An option is unknown, missing or malformed.</exception>
     public static TestOptions Parse(string[] args)
     {
-        Uri? url = null;
-        int processId = 0;
+        var urls = new List<Uri>();
+        var processIds = new List<int>();
         int connections = 9000;
         bool park = true;
         int timeoutSeconds = 120;
@@ -40,9 +45,10 @@ internal sealed record TestOptions(
             switch (option)
             {
                 case "--url":
-                    if (!Uri.TryCreate(value, UriKind.Absolute, out url) || url.Scheme is not ("http" or "https")) throw new ArgumentException($"bad url: {value}");
+                    if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? url) || url.Scheme is not ("http" or "https")) throw new ArgumentException($"bad url: {value}");
+                    urls.Add(url);
                     break;
-                case "--pid": processId = PositiveInt(option, value); break;
+                case "--pid": processIds.Add(PositiveInt(option, value)); break;
                 case "--connections": connections = PositiveInt(option, value); break;
                 case "--timeout-seconds": timeoutSeconds = PositiveInt(option, value); break;
                 case "--connect-concurrency": connectConcurrency = PositiveInt(option, value); break;
@@ -51,10 +57,10 @@ internal sealed record TestOptions(
                 default: throw new ArgumentException($"unknown option: {option}");
             }
         }
-        if (url is null) throw new ArgumentException("--url is required");
-        if (url.Scheme == "https" && park) throw new ArgumentException("https measures idle connections only: add --no-park");
-        if (processId == 0) throw new ArgumentException("--pid is required (the process that holds the connections)");
-        return new TestOptions(url, processId, connections, park, TimeSpan.FromSeconds(timeoutSeconds), connectConcurrency, warmupConnections, warmupRounds);
+        if (urls.Count == 0) throw new ArgumentException("--url is required");
+        if (urls.Any(url => url.Scheme == "https") && park) throw new ArgumentException("https measures idle connections only: add --no-park");
+        if (processIds.Count == 0) throw new ArgumentException("--pid is required (the process that holds the connections)");
+        return new TestOptions(urls, processIds, connections, park, TimeSpan.FromSeconds(timeoutSeconds), connectConcurrency, warmupConnections, warmupRounds);
     }
 
     private static int PositiveInt(string option, string value) =>

@@ -121,7 +121,7 @@ internal static class WebSocketLoad
         CancellationToken cancellation)
     {
         if (processId <= 0) throw new IOException("--pid is required for the idle measurement");
-        var memory = new ResidentMemory(processId);
+        var memory = new ResidentMemory([processId]);
         for (int round = 0; round < 3; round++)
         {
             List<WebSocketClient> warm = await OpenAsync(server, host, path, 64, cancellation);

@@ -7,7 +7,8 @@ namespace Snow.Native.Demo
     {
         public const string Usage =
             "usage: Snow.Native.Demo [--host 127.0.0.1] [--port 8012] [--poller epoll|kqueue|select] [--loops N]\n" +
-            "                        [--https PORT [--cert FILE --key FILE | --cert FILE.pfx [--password P]]]";
+            "                        [--https PORT [--cert FILE --key FILE | --cert FILE.pfx [--password P]]]\n" +
+            "                        [--redis HOST:PORT]";
 
         /// <summary>Also serve the routes over HTTPS on this port.</summary>
         public int? HttpsPort { get; init; }
@@ -18,6 +19,9 @@ namespace Snow.Native.Demo
         public string? KeyPath { get; init; }
 
         public string? Password { get; init; }
+
+        /// <summary>HOST:PORT of a Redis shared by several instances: /req/ and /stop/ then go through keyed futures.</summary>
+        public string? Redis { get; init; }
 
         public static DemoOptions Parse(string[] args)
         {
@@ -36,6 +40,7 @@ namespace Snow.Native.Demo
                     "--key" => options with { KeyPath = Value() },
                     "--password" => options with { Password = Value() },
                     "--loops" => options with { Loops = int.TryParse(Value(), out int loops) && loops >= 1 ? loops : throw new ArgumentException("--loops takes a whole number of at least 1.") },
+                    "--redis" => options with { Redis = ParseRedis(Value()) },
                     "-h" or "--help" => options with { Help = true },
                     _ => throw new ArgumentException($"Unknown option {arg}."),
                 };
@@ -46,6 +51,14 @@ namespace Snow.Native.Demo
             }
             if (options.KeyPath is not null && options.CertificatePath is null) throw new ArgumentException("--key needs --cert.");
             return options;
+        }
+
+        // HOST:PORT of the Redis that the instances share; the connection is made (and retried) when the demo starts.
+        private static string ParseRedis(string value)
+        {
+            int colon = value.LastIndexOf(':');
+            bool valid = colon > 0 && int.TryParse(value.AsSpan(colon + 1), out int port) && port is >= 1 and <= 65535;
+            return valid ? value : throw new ArgumentException($"--redis takes HOST:PORT, not '{value}'.");
         }
 
         // The poller's name as the command line spells it; whether this OS offers it is checked when the server starts.

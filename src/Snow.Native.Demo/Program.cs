@@ -77,13 +77,40 @@ if (options.Help)
     return 0;
 }
 
+// 4. More than one instance (--redis HOST:PORT): /req/ parks on the key "demo" through Redis, and /stop/ on any
+// instance releases every /req/ parked on every instance, so that two demos behind a load balancer act as one.
+RedisFutures? redis = null;
+if (options.Redis is string redisAddress)
+{
+    redis = await RedisFutures.ConnectAsync(redisAddress);
+    if (!redis.IsConnected) Console.Error.WriteLine($"snow: Redis at {redisAddress} is not reachable yet; /req/ parks and /stop/ answers 503 until it is");
+}
+
+IEnumerable<Step> ReqAcrossInstances(HttpRequest request)
+{
+    yield return redis!.Wait("demo", (request, future) => new HttpResponse(future.Result ?? ""));
+}
+
+async Task<HttpResponse> StopAcrossInstances(HttpRequest request)
+{
+    try
+    {
+        await redis!.PublishAsync("demo", "done");
+        return new HttpResponse("stop");
+    }
+    catch (KeyedPublishException e)
+    {
+        return new HttpResponse(e.Message, 503, "text/plain; charset=utf-8");
+    }
+}
+
 var app = new SnowApp(
     [
         ("^/index/$", Index),
         ("^/home/$", Home),
         ("^/async/$", Async),
-        ("^/req/$", Req),
-        ("^/stop/$", Stop),
+        redis is null ? ("^/req/$", Req) : new Route("^/req/$", ReqAcrossInstances),
+        redis is null ? ("^/stop/$", Stop) : new Route("^/stop/$", StopAcrossInstances),
         ("^/ws/$", WebSocketEcho),
         ("^/events/$", Events),
     ],
@@ -108,12 +135,13 @@ catch (Exception e) when (e is IOException or PlatformNotSupportedException or A
     return 1;
 }
 
-Console.WriteLine($"Snow.Native demo listening on {string.Join(" and ", app.Endpoints.Select(e => e.Url))} (poller: {app.PollerName}, loops: {app.LoopCount})");
+Console.WriteLine($"Snow.Native demo listening on {string.Join(" and ", app.Endpoints.Select(e => e.Url))} (poller: {app.PollerName}, loops: {app.LoopCount}{(redis is null ? "" : $", redis: {options.Redis}")})");
 Console.WriteLine("Try /index/, /home/, /async/ (answers after 5 s), /req/ (waits) and /stop/ (releases the oldest /req/). Ctrl+C stops.");
 Console.WriteLine("WebSockets: ws://.../ws/ echoes every message; server-sent events: /events/ ticks once a second.");
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Shutdown);
 using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Shutdown);
 await app.Completion;
+redis?.Dispose();
 Console.WriteLine("stopped");
 return 0;
 

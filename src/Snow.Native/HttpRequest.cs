@@ -331,6 +331,7 @@ public sealed class HttpRequest
         };
     }
 
+    /// <summary>"GET /path HTTP/1.1": the request line, for logs.</summary>
     public override string ToString() => $"{Method} {Url} {Protocol}";
 }
 

@@ -13,6 +13,7 @@ public class HttpResponse : HttpResponseBase
     /// <summary>The content type used when none is given, as in the original Snow (and Django).</summary>
     public const string DefaultContentType = "text/html; charset=utf-8";
 
+    /// <summary>A response with a text body, encoded as UTF-8; the content type defaults to <c>text/html; charset=utf-8</c>.</summary>
     public HttpResponse(string content = "", int statusCode = 200, string? contentType = null)
         : base(statusCode, contentType ?? DefaultContentType)
     {
@@ -20,11 +21,13 @@ public class HttpResponse : HttpResponseBase
         Text = content;
     }
 
+    /// <summary>A response with a binary body (not copied: do not change the array afterwards); the content type defaults to <c>application/octet-stream</c>.</summary>
     public HttpResponse(byte[] content, int statusCode = 200, string? contentType = null)
         : this((ReadOnlyMemory<byte>)(content ?? throw new ArgumentNullException(nameof(content))), statusCode, contentType)
     {
     }
 
+    /// <summary>A response with a binary body (not copied: do not change the memory afterwards); the content type defaults to <c>application/octet-stream</c>.</summary>
     public HttpResponse(ReadOnlyMemory<byte> content, int statusCode = 200, string? contentType = null)
         : base(statusCode, contentType ?? "application/octet-stream")
     {

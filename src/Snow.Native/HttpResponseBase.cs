@@ -99,6 +99,7 @@ public abstract class HttpResponseBase
         }
     }
 
+    /// <summary>"404 Not Found": the status, for logs.</summary>
     public override string ToString() => $"{StatusCode} {HttpStatus.ReasonPhrase(StatusCode)}";
 
     /// <summary>The cookie list, which refuses changes once its response is read-only.</summary>

@@ -12,12 +12,14 @@ public sealed class HttpResponseHeaders : IEnumerable<KeyValuePair<string, strin
     private readonly List<KeyValuePair<string, string>> _items = new(4);
     private readonly HttpResponseBase? _owner;
 
+    /// <summary>An empty set of headers.</summary>
     public HttpResponseHeaders()
     {
     }
 
     internal HttpResponseHeaders(HttpResponseBase owner) => _owner = owner;
 
+    /// <summary>How many header lines there are (a repeated name counts once per line).</summary>
     public int Count => _items.Count;
 
     /// <summary>The first value of <paramref name="name"/>, or null; setting replaces every value.</summary>
@@ -38,6 +40,7 @@ public sealed class HttpResponseHeaders : IEnumerable<KeyValuePair<string, strin
         }
     }
 
+    /// <summary>Adds a header line (a name may repeat). Names and values with CR or LF, and the framing headers the server owns (Content-Length, Transfer-Encoding), are refused.</summary>
     public void Add(string name, string value)
     {
         _owner?.ThrowIfReadOnly();
@@ -50,14 +53,17 @@ public sealed class HttpResponseHeaders : IEnumerable<KeyValuePair<string, strin
         _items.Add(new(name, value));
     }
 
+    /// <summary>Removes every line named <paramref name="name"/> (case-insensitive); true if there was one.</summary>
     public bool Remove(string name)
     {
         _owner?.ThrowIfReadOnly();
         return _items.RemoveAll(item => string.Equals(item.Key, name, StringComparison.OrdinalIgnoreCase)) > 0;
     }
 
+    /// <summary>Whether a header named <paramref name="name"/> is present (case-insensitive).</summary>
     public bool Contains(string name) => this[name] is not null;
 
+    /// <summary>The header lines in the order they were added.</summary>
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _items.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

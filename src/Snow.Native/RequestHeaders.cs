@@ -14,6 +14,7 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
 
     private RequestHeaders(List<KeyValuePair<string, string>> items) => _items = items;
 
+    /// <summary>How many header lines the request has (a repeated name counts once per line).</summary>
     public int Count => _items.Count;
 
     /// <summary>The values of <paramref name="name"/> joined with ", " (RFC 9110 5.3), or null when absent.</summary>
@@ -42,6 +43,7 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
         return values ?? (IReadOnlyList<string>)[];
     }
 
+    /// <summary>Whether the request has a header named <paramref name="name"/> (case-insensitive).</summary>
     public bool Contains(string name)
     {
         foreach (var item in _items)
@@ -51,6 +53,7 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
         return false;
     }
 
+    /// <summary>The header lines as they arrived, in order.</summary>
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _items.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -76,6 +79,7 @@ public sealed class QueryCollection : IEnumerable<KeyValuePair<string, string>>
 
     private QueryCollection(List<KeyValuePair<string, string>> items) => _items = items;
 
+    /// <summary>How many name=value pairs there are (a repeated name counts once per pair).</summary>
     public int Count => _items.Count;
 
     /// <summary>The first value of <paramref name="name"/>, or null. Names are case-sensitive, as in URLs.</summary>
@@ -91,6 +95,7 @@ public sealed class QueryCollection : IEnumerable<KeyValuePair<string, string>>
         }
     }
 
+    /// <summary>Every value of <paramref name="name"/>, in order (empty if none).</summary>
     public IReadOnlyList<string> GetValues(string name)
     {
         var values = new List<string>();
@@ -101,8 +106,10 @@ public sealed class QueryCollection : IEnumerable<KeyValuePair<string, string>>
         return values;
     }
 
+    /// <summary>Whether <paramref name="name"/> is present.</summary>
     public bool Contains(string name) => this[name] is not null;
 
+    /// <summary>The pairs in the order they appear.</summary>
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _items.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

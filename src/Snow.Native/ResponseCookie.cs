@@ -6,15 +6,20 @@ namespace Snow.Native;
 /// <summary>SameSite attribute values (RFC 6265bis).</summary>
 public enum SameSiteMode
 {
+    /// <summary>No SameSite attribute: the browser's default.</summary>
     Unspecified,
+    /// <summary>SameSite=Lax.</summary>
     Lax,
+    /// <summary>SameSite=Strict.</summary>
     Strict,
+    /// <summary>SameSite=None (browsers require Secure with it).</summary>
     None,
 }
 
 /// <summary>One Set-Cookie header (RFC 6265): a name, a value and the attributes a browser honours.</summary>
 public sealed class ResponseCookie
 {
+    /// <summary>A cookie named <paramref name="name"/> with <paramref name="value"/> (both checked for characters a Set-Cookie header cannot carry).</summary>
     public ResponseCookie(string name, string value)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -35,22 +40,31 @@ public sealed class ResponseCookie
         Value = value;
     }
 
+    /// <summary>The cookie's name.</summary>
     public string Name { get; }
 
+    /// <summary>The cookie's value.</summary>
     public string Value { get; }
 
+    /// <summary>The Path attribute, or null.</summary>
     public string? Path { get; set { ThrowIfReadOnly(); field = CheckAttribute(value, nameof(Path)); } }
 
+    /// <summary>The Domain attribute, or null.</summary>
     public string? Domain { get; set { ThrowIfReadOnly(); field = CheckAttribute(value, nameof(Domain)); } }
 
+    /// <summary>The Expires attribute, or null.</summary>
     public DateTimeOffset? Expires { get; set { ThrowIfReadOnly(); field = value; } }
 
+    /// <summary>The Max-Age attribute, or null.</summary>
     public TimeSpan? MaxAge { get; set { ThrowIfReadOnly(); field = value; } }
 
+    /// <summary>The Secure attribute.</summary>
     public bool Secure { get; set { ThrowIfReadOnly(); field = value; } }
 
+    /// <summary>The HttpOnly attribute.</summary>
     public bool HttpOnly { get; set { ThrowIfReadOnly(); field = value; } }
 
+    /// <summary>The SameSite attribute.</summary>
     public SameSiteMode SameSite { get; set { ThrowIfReadOnly(); field = value; } }
 
     /// <summary>The header value: "name=value; Path=/; Max-Age=60; HttpOnly ...".</summary>
@@ -66,6 +80,7 @@ public sealed class ResponseCookie
         if (_readOnly) throw new InvalidOperationException("This cookie's response is being sent: the cookie can no longer be changed.");
     }
 
+    /// <summary>The Set-Cookie header's value.</summary>
     public override string ToString()
     {
         var text = new StringBuilder(Name.Length + Value.Length + 64);

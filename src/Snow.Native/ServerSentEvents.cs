@@ -44,8 +44,10 @@ public sealed class ServerSentEvents : IDisposable
     /// <summary>The id of the last event the client saw before it reconnected (its Last-Event-ID header), or null.</summary>
     public string? LastEventId { get; }
 
+    /// <summary>True once the client went away (or the server stopped) before <see cref="Complete"/>.</summary>
     public bool IsAborted => Response.IsAborted;
 
+    /// <summary>Cancelled when the stream is aborted; see <see cref="IsAborted"/>.</summary>
     public CancellationToken Aborted => Response.Aborted;
 
     /// <summary>
@@ -102,6 +104,7 @@ public sealed class ServerSentEvents : IDisposable
         return Response.Complete();
     }
 
+    /// <summary>Completes the stream (see <see cref="Complete"/>) and stops the heartbeat.</summary>
     public void Dispose() => Complete();
 
     private void Beat()

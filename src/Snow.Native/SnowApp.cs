@@ -29,6 +29,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     private TaskCompletionSource? _stopped;
     private int _nextLoop;
 
+    /// <summary>An app serving <paramref name="routes"/>, tried in order; <paramref name="options"/> defaults to <see cref="SnowOptions"/>'s defaults.</summary>
     public SnowApp(IEnumerable<Route> routes, SnowOptions? options = null)
     {
         _router = new Router(routes);
@@ -36,8 +37,10 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         _logger = Options.LoggerFactory?.CreateLogger("Snow.Native") ?? NullLogger.Instance;
     }
 
+    /// <summary>The settings the app was made with (read when it starts).</summary>
     public SnowOptions Options { get; }
 
+    /// <summary>The routes, in the order they are tried.</summary>
     public IReadOnlyList<Route> Routes => _router.Routes;
 
     /// <summary>Where the server listens once started (the first endpoint, with the real port when started on port 0).</summary>
@@ -52,8 +55,10 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
     /// <summary>The poller the loops use, once started ("epoll", "kqueue", "select").</summary>
     public string? PollerName { get; private set; }
 
+    /// <summary>How many loops serve connections, once started.</summary>
     public int LoopCount => _contexts.Length;
 
+    /// <summary>True from <see cref="Start()"/> until the stop has ended.</summary>
     public bool IsRunning => _stopped is { Task.IsCompleted: false };
 
     /// <summary>Connections open now, over all loops.</summary>
@@ -148,8 +153,8 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
             PollerName = PollerFactory.Name(kind);
             _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _threads = contexts.Select(c => c.Loop.StartThread()).ToArray();
-            _logger.LogInformation("Snow.Native listening on {Urls} with {Poller}, {Loops} loop(s)",
-                string.Join(", ", bound.Select(e => e.Url)), PollerName, loopCount);
+            ServerLog.Started(_logger, PollerName, loopCount);
+            foreach (ListeningEndpoint endpoint in bound) ServerLog.Listening(_logger, endpoint.Url);
         }
     }
 
@@ -176,6 +181,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         {
             stopped = _stopped;
             if (stopped is null || stopped.Task.IsCompleted) return;
+            ServerLog.Stopping(_logger, ConnectionCount, ParkedRequestCount, timeout.TotalMilliseconds);
             foreach (LoopContext context in _contexts)
             {
                 Listener[] own = _listeners.Where(l => l.Context == context).ToArray();
@@ -192,20 +198,53 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
             foreach (LoopContext context in _contexts) context.Loop.Dispose();
             stopped.TrySetResult();
         }
-        _logger.LogInformation("Snow.Native stopped");
+        ServerLog.Stopped(_logger);
     }
 
+    /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/> without blocking the caller; see <see cref="Stop(TimeSpan)"/>.</summary>
     public Task StopAsync() => Task.Run(Stop);
 
     /// <summary>Stops gracefully without blocking the caller; see <see cref="Stop(TimeSpan)"/>.</summary>
     public Task StopAsync(TimeSpan timeout) => Task.Run(() => Stop(timeout));
+
+    /// <summary>
+    /// Stops gracefully as <see cref="Stop(TimeSpan)"/> does, and once <paramref name="cancellationToken"/> is cancelled
+    /// closes at once whatever is still open. The Generic Host's shutdown timeout arrives this way (Snow.Native.Hosting).
+    /// </summary>
+    public async Task StopAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task stopping = StopAsync(timeout);
+        using (cancellationToken.Register(static state => ((SnowApp)state!).CutStopShort(), this, useSynchronizationContext: false))
+        {
+            await stopping.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends a graceful stop now: each loop closes its listener (if the stop has not yet) and every connection.</summary>
+    private void CutStopShort()
+    {
+        if (_stopped is not { Task.IsCompleted: false }) return;
+        ServerLog.StopCutShort(_logger);
+        Listener[] listeners = _listeners;
+        foreach (LoopContext context in _contexts)
+        {
+            Listener[] own = listeners.Where(l => l.Context == context).ToArray();
+            // A loop that has already ended never runs this; one that has not begun to drain begins and ends at once.
+            context.Loop.Post(_ =>
+            {
+                foreach (Listener listener in own) listener.Close();
+                context.BeginDrain(TimeSpan.Zero);
+                context.EndDrainNow();
+            }, null);
+        }
+    }
 
     /// <summary>Completes when the server has stopped.</summary>
     public Task Completion => _stopped?.Task ?? Task.CompletedTask;
 
     /// <summary>
     /// Starts and blocks until Ctrl+C, SIGTERM or <see cref="Stop()"/>, like the original Snow's run(). For services
-    /// that manage their own lifetime, <see cref="RunAsync"/> takes a cancellation token instead.
+    /// that manage their own lifetime, <see cref="RunAsync(string, int, CancellationToken)"/> takes a cancellation token instead.
     /// </summary>
     public void Run(string host = "127.0.0.1", int port = 8012) => Run([new SnowEndpoint(host, port)]);
 
@@ -235,8 +274,10 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/> (see <see cref="Stop(TimeSpan)"/>).</summary>
     public void Dispose() => Stop();
 
+    /// <summary>Stops gracefully within <see cref="SnowOptions.ShutdownTimeout"/> without blocking the caller.</summary>
     public ValueTask DisposeAsync() => new(StopAsync());
 
     private void OnSignal(PosixSignalContext context)
@@ -272,6 +313,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         }
         if (!context.Gate.TryEnter())
         {
+            ServerLog.ConnectionLimitReached(context.Logger, context.Options.MaxConnections);
             Libc.Close(fd); // over MaxConnections
             return;
         }
@@ -284,7 +326,7 @@ public sealed class SnowApp : IDisposable, IAsyncDisposable
         {
             // select cannot hold descriptors past FD_SETSIZE: refuse this connection, keep serving the others.
             // The transport left the list (which released the gate) without closing the descriptor.
-            context.Logger.LogWarning("Refusing a connection: {Reason}", e.Message);
+            ServerLog.ConnectionRefused(context.Logger, e.Message);
             Libc.Close(fd);
         }
     }

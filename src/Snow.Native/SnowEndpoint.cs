@@ -8,10 +8,12 @@ namespace Snow.Native;
 /// </summary>
 public sealed class SnowEndpoint
 {
+    /// <summary>Plain HTTP on 127.0.0.1:8012; set the properties to change it.</summary>
     public SnowEndpoint()
     {
     }
 
+    /// <summary>Listens on <paramref name="host"/>:<paramref name="port"/>, with HTTPS when <paramref name="https"/> is given.</summary>
     public SnowEndpoint(string host, int port, HttpsOptions? https = null)
     {
         Host = host;
@@ -28,6 +30,7 @@ public sealed class SnowEndpoint
     /// <summary>Serve HTTPS here with these settings; null for plain HTTP.</summary>
     public HttpsOptions? Https { get; set; }
 
+    /// <summary>"https://0.0.0.0:8443": the scheme, host and port, for logs.</summary>
     public override string ToString() => $"{(Https is null ? "http" : "https")}://{Host}:{Port}";
 }
 

@@ -55,6 +55,7 @@ public sealed class StreamingResponse : HttpResponseBase
     private TaskCompletionSource<bool>? _drainWaiter;
     private CancellationTokenSource? _abortedSource;
 
+    /// <summary>A response whose body is written afterwards with Write and ended with <see cref="Complete"/>; the content type defaults to <c>text/html; charset=utf-8</c>.</summary>
     public StreamingResponse(int statusCode = 200, string? contentType = null)
         : base(statusCode, contentType ?? HttpResponse.DefaultContentType)
     {

@@ -112,5 +112,6 @@ public sealed class TlsCertificate
         return file.ReadByte() == 0x30;
     }
 
+    /// <summary>The certificate's file path, or the subject of one given in memory, for logs.</summary>
     public override string ToString() => Path ?? InMemory!.Subject;
 }

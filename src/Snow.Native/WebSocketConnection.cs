@@ -31,7 +31,9 @@ public sealed partial class WebSocketConnection
     private readonly ConnectionTransport _transport;
     private readonly WebSocketSettings _settings;
     private readonly WebSocketHandlers _handlers;
-    private readonly Lock _gate = new();
+    // Guards the send state shared with other threads. The handlers record is this connection's own (made per
+    // accepted request), so its monitor serves: no lock object per connection.
+    private readonly object _gate;
 
     // The receive in progress: one at a time, completed on the loop.
     private ManualResetValueTaskSourceCore<WebSocketMessage> _receive;
@@ -51,6 +53,7 @@ public sealed partial class WebSocketConnection
     {
         _transport = transport;
         _deflateAgreement = deflate;
+        _gate = handlers;
         _settings = settings;
         _handlers = handlers;
         SubProtocol = subProtocol;

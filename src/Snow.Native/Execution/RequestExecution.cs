@@ -346,7 +346,7 @@ internal sealed class RequestExecution : IFutureWaiter
     /// <summary>The 500 for a handler that failed (logged with its route and request).</summary>
     public static HttpResponse Failed(LoopExecutions context, HttpRequest request, Route? route, Exception e)
     {
-        context.Logger.LogError(e, "Handler {Route} failed for {Request}; answering 500", route?.ToString() ?? "(async)", request.ToString());
+        ExecutionLog.HandlerFailed(context.Logger, e, route?.ToString() ?? "(async)", request.ToString());
         return new HttpResponse("Internal Server Error\n", 500, "text/plain; charset=utf-8");
     }
 

@@ -31,6 +31,7 @@ public class Future
     private volatile int _state;
     private volatile bool _isAbandoned;
 
+    /// <summary>A future without a callback: a handler that awaits it gets its result; an iterator that yields it resumes.</summary>
     public Future()
     {
     }
@@ -212,9 +213,20 @@ public class Future
         }
     }
 
+    /// <summary>
+    /// Called when the last request parked on this future went away (its client disconnected, or the server closed it)
+    /// while the future was still pending, right after <see cref="IsAbandoned"/> turned true, on that request's loop
+    /// thread. A registry that keeps futures (keyed futures, for one) drops it here instead of holding it until a
+    /// completion that nobody waits for. It must not throw or block: it runs inside the loop's connection cleanup.
+    /// </summary>
+    protected virtual void OnAbandoned()
+    {
+    }
+
     /// <summary>Removes a waiter that went away; marks the future abandoned when it was the last.</summary>
     internal void RemoveWaiter(IFutureWaiter waiter)
     {
+        bool abandonedNow;
         lock (_gate)
         {
             if (ReferenceEquals(_waiters, waiter))
@@ -226,8 +238,10 @@ public class Future
                 list.Remove(waiter);
                 if (list.Count == 0) _waiters = null;
             }
-            if (_waiters is null && _state == Pending) _isAbandoned = true;
+            abandonedNow = _waiters is null && _state == Pending && !_isAbandoned;
+            if (abandonedNow) _isAbandoned = true;
         }
+        if (abandonedNow) OnAbandoned();
     }
 }
 
@@ -238,16 +252,24 @@ public class Future
 /// </summary>
 public class Future<T> : Future
 {
+    // One delegate for every Future<T> with a callback: it calls the typed callback that the future keeps, so a
+    // parked request does not pay a closure and a delegate of its own for the cast.
+    private static readonly Func<HttpRequest, Future, HttpResponseBase> InvokeTypedCallback =
+        static (request, future) => ((Future<T>)future)._typedCallback!(request, (Future<T>)future);
+
+    private readonly Func<HttpRequest, Future<T>, HttpResponseBase>? _typedCallback;
     private T? _value;
 
+    /// <summary>A typed future without a callback: <c>await</c> yields its T; an iterator that yields it resumes.</summary>
     public Future()
     {
     }
 
     /// <param name="callback">Makes the response of the request parked on this future once it is ready.</param>
     public Future(Func<HttpRequest, Future<T>, HttpResponseBase>? callback)
-        : base(callback is null ? null : (request, future) => callback(request, (Future<T>)future))
+        : base(callback is null ? null : InvokeTypedCallback)
     {
+        _typedCallback = callback;
     }
 
     /// <summary>
@@ -305,26 +327,32 @@ internal interface IFutureWaiter
 /// <summary>The awaiter of <see cref="Future"/>: resumes on the synchronization context of the awaiting code.</summary>
 public readonly struct FutureAwaiter(Future future) : ICriticalNotifyCompletion
 {
+    /// <summary>Whether the future is ready.</summary>
     public bool IsCompleted => future.IsReady;
 
     /// <summary>The result; throws the exception of a faulted or canceled future.</summary>
     public object? GetResult() => future.Result;
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready.</summary>
     public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready (the execution context is not captured).</summary>
     public void UnsafeOnCompleted(Action continuation) => ContinuationWaiter.Register(future, continuation);
 }
 
 /// <summary>The awaiter of <see cref="Future{T}"/>: resumes on the synchronization context of the awaiting code.</summary>
 public readonly struct FutureAwaiter<T>(Future<T> future) : ICriticalNotifyCompletion
 {
+    /// <summary>Whether the future is ready.</summary>
     public bool IsCompleted => future.IsReady;
 
     /// <summary>The result; throws the exception of a faulted or canceled future.</summary>
     public T GetResult() => future.Result;
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready.</summary>
     public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
 
+    /// <summary>Runs <paramref name="continuation"/> once the future is ready (the execution context is not captured).</summary>
     public void UnsafeOnCompleted(Action continuation) => ContinuationWaiter.Register(future, continuation);
 }
 

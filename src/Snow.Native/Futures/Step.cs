@@ -15,15 +15,21 @@ public readonly struct Step
         Response = response;
     }
 
+    /// <summary>The future to park on, or null when this step is the response.</summary>
     public Future? Future { get; }
 
+    /// <summary>The response that ends the handler, or null when this step parks on a future.</summary>
     public HttpResponseBase? Response { get; }
 
+    /// <summary>A step that parks the request on <paramref name="future"/>.</summary>
     public static implicit operator Step(Future future) => new(future ?? throw new ArgumentNullException(nameof(future)), null);
 
+    /// <summary>A step that answers with <paramref name="response"/>.</summary>
     public static implicit operator Step(HttpResponseBase response) => new(null, response ?? throw new ArgumentNullException(nameof(response)));
 
+    /// <summary>A step that parks the request on <paramref name="future"/>.</summary>
     public static Step Park(Future future) => future;
 
+    /// <summary>A step that answers with <paramref name="response"/>.</summary>
     public static Step Respond(HttpResponseBase response) => response;
 }

@@ -13,11 +13,13 @@ public sealed class TimeoutFuture : Future
     private readonly LoopTimer? _loopTimer;
     private readonly Timer? _poolTimer;
 
+    /// <summary>A future that becomes ready by itself after <paramref name="seconds"/>, with its delay as the result; <paramref name="callback"/>, if any, then makes the response.</summary>
     public TimeoutFuture(double seconds, Func<HttpRequest, Future, HttpResponseBase>? callback = null)
         : this(TimeSpan.FromSeconds(seconds), callback)
     {
     }
 
+    /// <summary>A future that becomes ready by itself after <paramref name="delay"/>, with the delay as the result; <paramref name="callback"/>, if any, then makes the response.</summary>
     public TimeoutFuture(TimeSpan delay, Func<HttpRequest, Future, HttpResponseBase>? callback = null)
         : base(callback)
     {
@@ -37,6 +39,7 @@ public sealed class TimeoutFuture : Future
     /// <summary>The delay; also the result once the delay has passed.</summary>
     public TimeSpan Delay { get; }
 
+    /// <summary>Stops the timer once the future is completed, by the delay or by anyone first.</summary>
     protected override void OnCompleted()
     {
         _poolTimer?.Dispose();

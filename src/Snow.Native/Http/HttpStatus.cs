@@ -3,6 +3,7 @@ namespace Snow.Native;
 /// <summary>Reason phrases (RFC 9110 section 15) and the preformatted status lines the writer copies.</summary>
 public static class HttpStatus
 {
+    /// <summary>The reason phrase of <paramref name="statusCode"/> ("Not Found" for 404), or the class's name ("Client Error") for a code it does not know.</summary>
     public static string ReasonPhrase(int statusCode) => statusCode switch
     {
         100 => "Continue",

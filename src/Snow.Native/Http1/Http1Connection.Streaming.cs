@@ -57,9 +57,7 @@ internal sealed partial class Http1Connection
         switch (stream.Pump(ref _transport.Output, _transport.Pool))
         {
             case StreamPump.Overflowed:
-                _context.Logger.LogWarning(
-                    "Closing the connection of {Request}: its streamed response queued more than {Limit} bytes for a client that does not take them; the producer should await WaitForDrainAsync",
-                    _request?.ToString(), (long)_context.Options.MaxResponseBufferBytes * StreamingResponse.HardLimitFactor);
+                Http1Log.StreamedResponseOverflow(_context.Logger, _request?.ToString(), (long)_context.Options.MaxResponseBufferBytes * StreamingResponse.HardLimitFactor);
                 _transport.Close();
                 return;
             case StreamPump.Aborted:

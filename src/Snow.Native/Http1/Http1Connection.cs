@@ -335,7 +335,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol, IExecutionO
     private void Reject(int status, string reason)
     {
         if (_state is State.Closed or State.Closing or State.Upgraded) return;
-        _context.Logger.LogDebug("Rejecting a request with {Status}: {Reason}", status, reason);
+        Http1Log.RequestRejected(_context.Logger, status, reason);
         FailBody(new IOException($"The request was rejected: {status} {reason}"));
         if (_execution is not null || _streamingBody)
         {

@@ -34,6 +34,10 @@ internal sealed class EventLoop : IDisposable
     {
     }
 
+    /// <param name="poller">The loop's own poller, disposed with the loop.</param>
+    /// <param name="name">The loop thread's name.</param>
+    /// <param name="logger">Where failures of handlers, timers and posted work are logged.</param>
+    /// <param name="maxEventsPerWait">The most readiness events taken from one wait.</param>
     /// <param name="clock">Replaces the monotonic clock (milliseconds) for <see cref="NowMilliseconds"/>: tests drive
     /// connection timers with a manual clock instead of waiting.</param>
     internal EventLoop(IPoller poller, string? name, ILogger? logger, int maxEventsPerWait, Func<long>? clock)
@@ -270,7 +274,7 @@ internal sealed class EventLoop : IDisposable
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "Event loop {Loop}: a readiness handler failed", Name);
+                LoopLog.ReadinessHandlerFailed(_logger, e, Name);
             }
         }
         RunPostedWork();
@@ -287,7 +291,7 @@ internal sealed class EventLoop : IDisposable
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "Event loop {Loop}: a timer callback failed", Name);
+                LoopLog.TimerFailed(_logger, e, Name);
             }
         }
     }
@@ -305,7 +309,7 @@ internal sealed class EventLoop : IDisposable
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "Event loop {Loop}: posted work failed", Name);
+                LoopLog.PostedWorkFailed(_logger, e, Name);
             }
         }
     }

@@ -40,21 +40,25 @@ public sealed class Route
         if (Methods is { Count: 0 }) Methods = null;
     }
 
+    /// <summary>A route to a plain handler: it answers at once. <paramref name="methods"/> limits the methods (none: any).</summary>
     public Route(string pattern, Func<HttpRequest, HttpResponseBase> handler, params string[] methods)
         : this(pattern, HandlerKind.Plain, handler, methods)
     {
     }
 
+    /// <summary>A route to an iterator handler, which may yield futures to park on. <paramref name="methods"/> limits the methods (none: any).</summary>
     public Route(string pattern, Func<HttpRequest, IEnumerable<Step>> handler, params string[] methods)
         : this(pattern, HandlerKind.Iterator, handler, methods)
     {
     }
 
+    /// <summary>A route to an async handler. <paramref name="methods"/> limits the methods (none: any).</summary>
     public Route(string pattern, Func<HttpRequest, ValueTask<HttpResponseBase>> handler, params string[] methods)
         : this(pattern, HandlerKind.AsyncValueTask, handler, methods)
     {
     }
 
+    /// <summary>A route to an async handler. <paramref name="methods"/> limits the methods (none: any).</summary>
     public Route(string pattern, Func<HttpRequest, Task<HttpResponseBase>> handler, params string[] methods)
         : this(pattern, HandlerKind.AsyncTask, handler, methods)
     {
@@ -72,6 +76,7 @@ public sealed class Route
     {
     }
 
+    /// <summary>The regular expression, matched at the start of the percent-decoded path (as Python's <c>re.match</c>).</summary>
     public string Pattern { get; }
 
     /// <summary>
@@ -83,8 +88,10 @@ public sealed class Route
     /// </summary>
     public bool StreamBody { get; init; }
 
+    /// <summary>Which kind of handler this route runs.</summary>
     public HandlerKind Kind { get; }
 
+    /// <summary>The handler delegate.</summary>
     public Delegate Handler { get; }
 
     /// <summary>The methods this route answers (upper case), or null for any method.</summary>
@@ -109,18 +116,25 @@ public sealed class Route
         return false;
     }
 
+    /// <summary><c>("^/index/$", handler)</c> as a route for any method.</summary>
     public static implicit operator Route((string Pattern, Func<HttpRequest, HttpResponseBase> Handler) route) => new(route.Pattern, route.Handler);
 
+    /// <summary><c>("^/index/$", handler)</c> as a route for any method.</summary>
     public static implicit operator Route((string Pattern, Func<HttpRequest, IEnumerable<Step>> Handler) route) => new(route.Pattern, route.Handler);
 
+    /// <summary><c>("^/index/$", handler)</c> as a route for any method.</summary>
     public static implicit operator Route((string Pattern, Func<HttpRequest, ValueTask<HttpResponse>> Handler) route) => new(route.Pattern, route.Handler);
 
+    /// <summary><c>("^/index/$", handler)</c> as a route for any method.</summary>
     public static implicit operator Route((string Pattern, Func<HttpRequest, ValueTask<HttpResponseBase>> Handler) route) => new(route.Pattern, route.Handler);
 
+    /// <summary><c>("^/index/$", handler)</c> as a route for any method.</summary>
     public static implicit operator Route((string Pattern, Func<HttpRequest, Task<HttpResponseBase>> Handler) route) => new(route.Pattern, route.Handler);
 
+    /// <summary><c>("^/index/$", handler)</c> as a route for any method.</summary>
     public static implicit operator Route((string Pattern, Func<HttpRequest, Task<HttpResponse>> Handler) route) => new(route.Pattern, route.Handler);
 
+    /// <summary>"GET,HEAD ^/users/$": the methods and the pattern, for logs.</summary>
     public override string ToString() => Methods is null ? Pattern : $"{string.Join(",", Methods)} {Pattern}";
 
     private static Regex Compile(string pattern)

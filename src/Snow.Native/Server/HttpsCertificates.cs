@@ -147,12 +147,11 @@ internal sealed class HttpsCertificates
                     (X509Certificate2 certificate, X509Certificate2Collection chain) = _source.Load();
                     _current = _owner.Build(certificate, chain);
                     _written = written;
-                    _owner._logger.LogInformation("Reloaded the certificate from {Path}: {Subject}, valid until {NotAfter:u}",
-                        _source.Path, certificate.Subject, certificate.NotAfter.ToUniversalTime());
+                    TlsLog.CertificateReloaded(_owner._logger, _source.Path, certificate.Subject, certificate.NotAfter.ToUniversalTime());
                 }
                 catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
                 {
-                    _owner._logger.LogWarning("Could not reload the certificate from {Path}, keeping the one in use: {Reason}", _source.Path, e.Message);
+                    TlsLog.CertificateReloadFailed(_owner._logger, _source.Path, e.Message);
                 }
             }
         }

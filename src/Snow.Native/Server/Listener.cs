@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Snow.Native.Interop;
 using Snow.Native.Loop;
 using Snow.Native.Polling;
@@ -20,6 +19,8 @@ internal sealed class Listener : IReadinessHandler
     private bool _paused;
     private bool _closed;
 
+    /// <param name="context">The loop the listener runs on.</param>
+    /// <param name="fd">The listening socket.</param>
     /// <param name="handOff">Takes each accepted descriptor: on this loop, or posted to another.</param>
     public Listener(LoopContext context, int fd, Action<int> handOff)
     {
@@ -65,7 +66,7 @@ internal sealed class Listener : IReadinessHandler
                     Pause(errno);
                     return;
                 default:
-                    _context.Logger.LogError("accept on {Listener} failed: {Errno}", _fd, errno);
+                    ServerLog.AcceptFailed(_context.Logger, _fd, errno);
                     Pause(errno);
                     return;
             }
@@ -97,8 +98,7 @@ internal sealed class Listener : IReadinessHandler
         _paused = true;
         Pauses++;
         _context.Loop.Unregister(_fd, _token);
-        _context.Logger.LogWarning("Accepting paused for {Delay} ms: {Errno} (out of file descriptors or memory)",
-            _context.Options.AcceptPauseOnFdExhaustion.TotalMilliseconds, errno);
+        ServerLog.AcceptPaused(_context.Logger, _context.Options.AcceptPauseOnFdExhaustion.TotalMilliseconds, errno);
         _context.Loop.Schedule(_context.Options.AcceptPauseOnFdExhaustion, static state => ((Listener)state!).Resume(), this);
     }
 

@@ -82,6 +82,12 @@ internal sealed class LoopContext : TransportContext
         else _drainDeadline = Loop.Schedule(timeout, static state => ((LoopContext)state!).FinishDrain(), this);
     }
 
+    /// <summary>Ends a drain before its deadline: closes every connection and stops the loop.</summary>
+    public void EndDrainNow()
+    {
+        if (Draining) FinishDrain();
+    }
+
     private void FinishDrain()
     {
         if (_drainFinished) return;

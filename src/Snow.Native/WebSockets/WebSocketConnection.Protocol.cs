@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Unicode;
 using System.Threading.Tasks.Sources;
-using Microsoft.Extensions.Logging;
 using Snow.Native.Transport;
 using Snow.Native.WebSockets;
 
@@ -85,7 +84,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         }
         if (_pingOutstanding && !_heardSincePing)
         {
-            _transport.Logger.LogDebug("Closing a WebSocket whose peer sent nothing, not even a pong, for two keep-alive intervals");
+            WebSocketLog.PeerSilent(_transport.Logger);
             _transport.Close();
             return;
         }
@@ -151,7 +150,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
             }
             catch (Exception e)
             {
-                _transport.Logger.LogError(e, "A WebSocket's onClosed callback failed");
+                WebSocketLog.OnClosedFailed(_transport.Logger, e);
             }
         }
     }
@@ -195,7 +194,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
                 }
                 catch (Exception e)
                 {
-                    _transport.Logger.LogError(e, "A WebSocket's onOpen callback failed; closing with 1011");
+                    WebSocketLog.CallbackFailed(_transport.Logger, e, "onOpen callback");
                     Fail(WebSocketCloseCode.InternalError, "internal error");
                 }
             }
@@ -212,7 +211,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     {
         if (session.IsFaulted)
         {
-            _transport.Logger.LogError(session.Exception!.GetBaseException(), "A WebSocket session failed; closing with 1011");
+            WebSocketLog.CallbackFailed(_transport.Logger, session.Exception!.GetBaseException(), "session");
             Fail(WebSocketCloseCode.InternalError, "internal error");
         }
         else
@@ -237,7 +236,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private void Fail(int code, string reason)
     {
         if (_closed) return;
-        _transport.Logger.LogDebug("Failing a WebSocket with {Code}: {Reason}", code, reason);
+        WebSocketLog.Failed(_transport.Logger, code, reason);
         if (!_closeSent) WriteClose(code, reason);
         _closeStatus = _closeReceived ? _closeStatus : code;
         _closeReceived = true; // nothing more is read
@@ -489,7 +488,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
             }
             catch (Exception e)
             {
-                _transport.Logger.LogError(e, "A WebSocket's onMessage callback failed; closing with 1011");
+                WebSocketLog.CallbackFailed(_transport.Logger, e, "onMessage callback");
                 Fail(WebSocketCloseCode.InternalError, "internal error");
             }
             if (!_inFrame) ReleaseMessage(); // idle connections hold no message buffer
@@ -623,9 +622,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private void Overflow()
     {
         if (_closed) return;
-        _transport.Logger.LogWarning(
-            "Closing a WebSocket: more than {Limit} bytes were queued for a client that does not take them; senders should await SendAsync or WaitForDrainAsync",
-            (long)_settings.MaxQueuedBytes * HardLimitFactor);
+        WebSocketLog.SendOverflow(_transport.Logger, (long)_settings.MaxQueuedBytes * HardLimitFactor);
         _transport.Close();
     }
 }

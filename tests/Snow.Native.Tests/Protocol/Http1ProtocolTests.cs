@@ -325,4 +325,37 @@ public sealed class Http1ProtocolTests
         Assert.That(future.IsAbandoned, Is.True);
         Assert.That(harness.Context.ParkedCount, Is.EqualTo(0));
     }
+
+    [Test]
+    public void AFutureHearsOnceThatItsLastWaiterLeft()
+    {
+        var future = new AbandonCountingFuture();
+        IEnumerable<Step> Wait(HttpRequest request)
+        {
+            yield return future;
+        }
+        using var harness = new ProtocolHarness([("^/wait$", Wait)]);
+        InMemoryTransport first = harness.Connect();
+        InMemoryTransport second = harness.Connect();
+        first.Feed(Wire.Bytes("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"));
+        second.Feed(Wire.Bytes("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"));
+        first.FeedEnd();
+        Assert.That(future.Abandonments, Is.EqualTo(0), "one request still waits on it");
+        second.FeedEnd();
+        Assert.That(future.Abandonments, Is.EqualTo(1));
+        Assert.That(future.SawAbandoned, Is.True, "IsAbandoned is already true when the hook runs");
+    }
+
+    private sealed class AbandonCountingFuture : Future
+    {
+        public int Abandonments { get; private set; }
+
+        public bool SawAbandoned { get; private set; }
+
+        protected override void OnAbandoned()
+        {
+            Abandonments++;
+            SawAbandoned = IsAbandoned;
+        }
+    }
 }

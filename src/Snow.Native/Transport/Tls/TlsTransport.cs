@@ -233,14 +233,13 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
         if (IsClosed || _phase != Phase.Handshaking) return;
         if (!handshake.IsCompletedSuccessfully)
         {
-            Context.Logger.LogDebug("TLS handshake failed: {Reason}", failure?.Message ?? "canceled");
+            TlsLog.HandshakeFailed(Context.Logger, failure?.Message ?? "canceled");
             SendRecords(); // the engine's alert, when it wrote one, tells the client why (one try: it is closing anyway)
             Close();
             return;
         }
         _phase = Phase.Established;
         ClearTimer();
-        TlsEngineTuning.ReleaseBuffersWhenIdle(_engine);
         _startProtocol(this); // the protocol ALPN chose takes over (Start -> SetProtocol)
         if (IsClosed) return;
         PumpPlaintext();
@@ -336,7 +335,7 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
             {
                 // Cannot happen: the zero-byte read completed, so the engine holds decrypted bytes or the end.
                 // Waiting here would leave the engine holding Input's memory; give up the connection instead.
-                Context.Logger.LogWarning("TLS engine did not answer a read from decrypted data; closing the connection");
+                TlsLog.EngineStalled(Context.Logger);
                 Close();
                 return false;
             }
@@ -359,7 +358,7 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
     private void Fail(Exception e)
     {
         if (IsClosed) return;
-        Context.Logger.LogDebug("TLS connection failed: {Reason}", e.Message);
+        TlsLog.ConnectionFailed(Context.Logger, e.Message);
         Close();
     }
 
@@ -507,7 +506,7 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
 
     void IConnectionProtocol.OnTimeout(TimerReason reason)
     {
-        Context.Logger.LogDebug("TLS handshake timed out");
+        TlsLog.HandshakeTimedOut(Context.Logger);
         Close();
     }
 
