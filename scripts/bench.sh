@@ -38,7 +38,9 @@
 #                                  req/s, TLS 1.3 handshakes/s and RSS per idle TLS connection, see bench-tls.sh;
 #                                  "scaleout": the release across two instances through Redis beside the local
 #                                  release, and publishes per second (SCALEOUT_ROUNDS=3, REDIS_PORT=8090,
-#                                  SNOW_REDIS_PORTS="8091 8092", PUBLISH_BENCH_COUNT=50000; ~4 minutes))
+#                                  SNOW_REDIS_PORTS="8091 8092", PUBLISH_BENCH_COUNT=50000; ~4 minutes);
+#                                  "websockets": the WebSocket echo, broadcast and idle figures of
+#                                  scripts/lib/bench-websockets.sh)
 #   SNOW_POLLER=epoll              both Snow builds' poller (select cannot hold the connection test's fds)
 #   SNOW_PORT=8081 KESTREL_PORT=8082 NGINX_PORT=8083 SNOW_BEFORE_PORT=8084
 #   DOTNET_GC_MODE=server          server|workstation: the GC all .NET servers run under
@@ -109,6 +111,7 @@ source "$ROOT/scripts/lib/bench-throughput.sh" || die "cannot source scripts/lib
 source "$ROOT/scripts/lib/bench-connections.sh" || die "cannot source scripts/lib/bench-connections.sh"
 source "$ROOT/scripts/lib/bench-report.sh" || die "cannot source scripts/lib/bench-report.sh"
 source "$ROOT/scripts/lib/bench-tls.sh" || die "cannot source scripts/lib/bench-tls.sh"
+source "$ROOT/scripts/lib/bench-websockets.sh" || die "cannot source scripts/lib/bench-websockets.sh"
 
 # ---------------------------------------------------------------------------------------------------------
 CURRENT_DESCRIPTION="HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
@@ -170,3 +173,9 @@ print_table
 if [[ " $TESTS " == *" scaleout "* ]] && [ -n "${AVAILABLE[snow]:-}" ]; then
   print_scaleout | tee -a "$RESULTS/summary.md"
 fi
+# WebSockets (TESTS=websockets; not in the default set): echo, broadcast and idle RSS, Snow.Native beside Kestrel.
+[[ " $TESTS " == *" websockets "* ]] && websocket_tests
+
+echo
+print_table
+print_websocket_table | tee -a "$RESULTS/summary.md"

@@ -63,6 +63,7 @@ var app = new SnowApp(
             $"parked={appRef!.ParkedRequestCount} connections={appRef.ConnectionCount} " +
             $"allocated={GC.GetTotalAllocatedBytes()} heap={GC.GetGCMemoryInfo().HeapSizeBytes} gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}",
             200, "text/plain")),
+        .. WebSocketEndpoints.Routes,
     ],
     new SnowOptions { Loops = loops, Poller = poller, AddServerHeader = true });
 if (maxBody is long bodyLimit) app.Options.Limits.MaxRequestBodyBytes = bodyLimit;

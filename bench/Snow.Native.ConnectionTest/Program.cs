@@ -3,6 +3,11 @@ using Snow.Native.ConnectionTest;
 using Snow.Native.Interop;
 
 // Exit codes: 0 all measured without errors, 1 measured with errors, 2 timed out, 3 could not measure, 64 usage.
+if (args.Length > 0 && args[0] == "websocket")
+{
+    Libc.RaiseOpenFileLimit(20_000);
+    return await WebSocketLoad.RunAsync(args[1..]);
+}
 TestOptions options;
 try
 {

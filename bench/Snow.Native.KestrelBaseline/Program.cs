@@ -86,6 +86,8 @@ app.Map("/release/{**rest}", context =>
     return WriteText(context.Response, Encoding.ASCII.GetBytes(count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 });
 
+WebSocketEndpoints.Map(app);
+
 await app.StartAsync();
 Console.WriteLine($"listening on http://{options.Host}:{options.Port}");
 await app.WaitForShutdownAsync();

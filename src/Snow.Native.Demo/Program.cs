@@ -35,6 +35,31 @@ HttpResponse Stop(HttpRequest request)
     return new HttpResponse("stop");
 }
 
+// 4. WebSockets and server-sent events: /ws/ echoes every message as the same kind; /events/ sends a tick a second.
+HttpResponseBase WebSocketEcho(HttpRequest request) => request.AcceptWebSocket(async ws =>
+{
+    while (true)
+    {
+        WebSocketMessage message = await ws.ReceiveAsync();
+        if (message.IsClose) return;
+        await ws.SendAsync(message.Data, message.Kind);
+    }
+});
+
+HttpResponseBase Events(HttpRequest request)
+{
+    var events = new ServerSentEvents(request);
+    long tick = long.TryParse(events.LastEventId, out long last) ? last : 0; // a reconnecting client goes on where it was
+    _ = Task.Run(async () =>
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync() && await events.SendAsync($"tick {++tick}", eventName: "tick", id: tick.ToString()))
+        {
+        }
+    });
+    return events.Response;
+}
+
 DemoOptions options;
 try
 {
@@ -86,6 +111,8 @@ var app = new SnowApp(
         ("^/async/$", Async),
         redis is null ? ("^/req/$", Req) : new Route("^/req/$", ReqAcrossInstances),
         redis is null ? ("^/stop/$", Stop) : new Route("^/stop/$", StopAcrossInstances),
+        ("^/ws/$", WebSocketEcho),
+        ("^/events/$", Events),
     ],
     new SnowOptions { Poller = options.Poller, Loops = options.Loops, LoggerFactory = new StandardErrorLoggerFactory() });
 
@@ -110,6 +137,7 @@ catch (Exception e) when (e is IOException or PlatformNotSupportedException or A
 
 Console.WriteLine($"Snow.Native demo listening on {string.Join(" and ", app.Endpoints.Select(e => e.Url))} (poller: {app.PollerName}, loops: {app.LoopCount}{(redis is null ? "" : $", redis: {options.Redis}")})");
 Console.WriteLine("Try /index/, /home/, /async/ (answers after 5 s), /req/ (waits) and /stop/ (releases the oldest /req/). Ctrl+C stops.");
+Console.WriteLine("WebSockets: ws://.../ws/ echoes every message; server-sent events: /events/ ticks once a second.");
 using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Shutdown);
 using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Shutdown);
 await app.Completion;

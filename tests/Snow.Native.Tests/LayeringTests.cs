@@ -43,6 +43,17 @@ public sealed partial class LayeringTests
     public void ExecutionNamesNoTransport() => AssertNone("Execution", TransportNames(),
         "an execution runs a handler for whatever protocol owns it");
 
+    [Test]
+    public void TheHttp1ProtocolKnowsNothingOfWebSocketFrames() => AssertNone("Http1", WebSocketNames(),
+        "a WebSocket is another protocol after the upgrade hand-off: HTTP/1.1 only writes the 101 and hands over the transport");
+
+    [Test]
+    public void TheTransportKnowsNothingOfWebSockets() => AssertNone("Transport", WebSocketNames(),
+        "the transport carries bytes for any protocol");
+
+    [GeneratedRegex(@"\bSnow\.Native\.WebSockets\b|\bWebSocket\w*|\bFrameHead\b|\bOpcode\b|\bDeflate\w*")]
+    private static partial Regex WebSocketNames();
+
     [GeneratedRegex(@"\bSnow\.Native\.(Http|Http1|Execution)\b|\bHttp(Request|Response\w*|Limits|Status)\b|\bHttp1\w+|\bSnowOptions\b|\bRoute\b")]
     private static partial Regex HttpNames();
 

@@ -37,6 +37,11 @@ internal abstract class ConnectionTransport
 
     public long Now => Context.Loop.NowMilliseconds;
 
+    /// <summary>The loop this connection runs on (an upgraded protocol posts work from other threads to it).</summary>
+    public Loop.EventLoop Loop => Context.Loop;
+
+    public Microsoft.Extensions.Logging.ILogger Logger => Context.Logger;
+
     public IConnectionProtocol Protocol => _protocol!;
 
     /// <summary>The peer sent its end of stream: nothing more will arrive.</summary>

@@ -17,6 +17,7 @@ public sealed class EventIdTests
         ["Snow.Native.Execution.ExecutionLog"] = (200, 299),
         ["Snow.Native.Loop.LoopLog"] = (300, 399),
         ["Snow.Native.Transport.Tls.TlsLog"] = (400, 499),
+        ["Snow.Native.WebSockets.WebSocketLog"] = (500, 599),
     };
 
     private static IEnumerable<(Type Type, MethodInfo Method, LoggerMessageAttribute Attribute)> LogMethods() =>

@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+
+namespace Snow.Native.KestrelBaseline;
+
+/// <summary>
+/// The WebSocket endpoints Snow.Native's bench server has, the way an ASP.NET Core app writes them: /ws/ (an
+/// echo with the docs' 4 KiB buffer), /ws-sub/ (joins the subscriber set) and /publish/ (sends one message to
+/// every subscriber; ASP.NET Core has no frame-once publish, so each socket's SendAsync frames it; ?subscribers=N
+/// first waits, bounded, for N).
+/// </summary>
+internal static class WebSocketEndpoints
+{
+    private static readonly ConcurrentDictionary<WebSocket, bool> Subscribers = new();
+    private static readonly byte[] Broadcast = "broadcast"u8.ToArray();
+
+    public static void Map(WebApplication app)
+    {
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.Map("/ws/", Echo);
+        app.Map("/ws-sub/", Subscribe);
+        app.Map("/publish/", Publish);
+    }
+
+    private static async Task Echo(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+        using WebSocket ws = await context.WebSockets.AcceptWebSocketAsync();
+        byte[] buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                ValueWebSocketReceiveResult result = await ws.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    return;
+                }
+                await ws.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException)
+        {
+            // the client left
+        }
+    }
+
+    private static async Task Subscribe(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+        using WebSocket ws = await context.WebSockets.AcceptWebSocketAsync();
+        Subscribers[ws] = true;
+        byte[] buffer = new byte[256];
+        try
+        {
+            while ((await ws.ReceiveAsync(buffer.AsMemory(), CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException)
+        {
+            // the client left
+        }
+        finally
+        {
+            Subscribers.TryRemove(ws, out _);
+        }
+    }
+
+    private static async Task Publish(HttpContext context)
+    {
+        if (int.TryParse(context.Request.Query["subscribers"], out int wanted))
+        {
+            for (int i = 0; i < 3000 && Subscribers.Count < wanted; i++) await Task.Delay(10);
+        }
+        var sends = new List<Task>(Subscribers.Count);
+        foreach (WebSocket ws in Subscribers.Keys)
+        {
+            sends.Add(Send(ws));
+        }
+        await Task.WhenAll(sends);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/plain";
+        await context.Response.WriteAsync(sends.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task Send(WebSocket ws)
+    {
+        try
+        {
+            await ws.SendAsync(Broadcast, WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // that subscriber left
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using Snow.Native.Loop;
+using Snow.Native.WebSockets;
+
+namespace Snow.Native;
+
+// A connection's side of publish/subscribe: the topics it is on (so that it leaves them when it closes), and the
+// sending of a frame that a publisher made once for all subscribers.
+public sealed partial class WebSocketConnection
+{
+    // Null until the first subscription: most connections never subscribe.
+    private List<(WebSocketTopics Topics, string Topic)>? _subscriptions;
+
+    internal EventLoop Loop => _transport.Loop;
+
+    internal void Subscribed(WebSocketTopics topics, string topic) => (_subscriptions ??= new()).Add((topics, topic));
+
+    internal void Unsubscribed(WebSocketTopics topics, string topic) => _subscriptions?.Remove((topics, topic));
+
+    /// <summary>Loop thread: queues a whole frame made by a publisher and sends it.</summary>
+    internal void SendFramed(byte[] frame)
+    {
+        lock (_gate)
+        {
+            if (_closeSent || _closed) return;
+            if (OverHardLimit(frame.Length))
+            {
+                _transport.Loop.Post(static state => ((WebSocketConnection)state!).Overflow(), this);
+                return;
+            }
+            MovePending();
+            frame.CopyTo(_transport.Output.GetSpan(_transport.Pool, frame.Length));
+            _transport.Output.Advance(frame.Length);
+            _queued = _transport.OutputPending;
+        }
+        _transport.Flush();
+    }
+
+    /// <summary>On close: off every topic.</summary>
+    private void LeaveTopics()
+    {
+        if (_subscriptions is null) return;
+        foreach (var (topics, topic) in _subscriptions) topics.Remove(this, topic);
+        _subscriptions = null;
+    }
+}
