@@ -1,3 +1,4 @@
+using System.Net.Http;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
@@ -150,6 +151,75 @@ public sealed partial class PackageTests
         Assert.That(second.Terminate(), Is.EqualTo(0));
     }
 
+    [Test]
+    public async Task ANewConsoleAppShowsItsMetersInDotnetCountersAndItsSpansInAnOpenTelemetryExporter()
+    {
+        string app = NewApp("observed", ("Snow.Native.Hosting", Version()), ("Microsoft.Extensions.Hosting", "10.0.0"),
+            ("OpenTelemetry.Extensions.Hosting", "1.20.1"), ("OpenTelemetry.Exporter.Console", "1.20.1"));
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using Microsoft.Extensions.DependencyInjection;
+            using Microsoft.Extensions.Hosting;
+            using OpenTelemetry.Trace;
+            using Snow.Native;
+
+            var builder = Host.CreateApplicationBuilder(args);
+            builder.Services.AddSnow((services, snow) => snow.Routes.Add(("^/index/$", request => new HttpResponse("OK"))));
+            builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(SnowDiagnostics.ActivitySourceName).AddConsoleExporter());
+            builder.Build().Run();
+            """);
+        Build(app);
+        string counters = DotnetCounters();
+        int port = FreePort();
+        using var server = new AppProcess(app, $"--Snow:Port={port}");
+        Assert.That(Eventually(() => TryGet(port, "/index/") is (200, "OK")), Is.True, server.Output);
+
+        // A request carrying a W3C trace context: its span must continue that trace.
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        using var client = new HttpClient();
+        using var traced = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/index/");
+        traced.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
+        Assert.That(await (await client.SendAsync(traced)).Content.ReadAsStringAsync(), Is.EqualTo("OK"));
+
+        string csv = Path.Combine(_work, "observed-counters.csv");
+        using var driving = new CancellationTokenSource();
+        Task driver = Task.Run(async () =>
+        {
+            while (!driving.IsCancellationRequested)
+            {
+                try
+                {
+                    await client.GetStringAsync($"http://127.0.0.1:{port}/index/", driving.Token);
+                    await Task.Delay(20, driving.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+        Run(app, counters, "collect", "--process-id", server.Id.ToString(), "--counters", SnowDiagnostics.MeterName,
+            "--refresh-interval", "1", "--duration", "00:00:04", "--format", "csv", "--output", csv);
+        driving.Cancel();
+        await driver;
+        string collected = string.Join("\n", Directory.GetFiles(_work, "observed-counters*.csv").Select(File.ReadAllText));
+        Assert.That(collected, Does.Contain(",Snow.Native,http.server.request.duration"), "the request duration in dotnet-counters");
+        Assert.That(collected, Does.Contain(",Snow.Native,http.server.active_requests"));
+        Assert.That(collected, Does.Contain(",Snow.Native,snow.server.open_connections"));
+
+        Assert.That(server.Terminate(), Is.EqualTo(0), "stops with the host");
+        string output = server.Output;
+        Assert.That(output, Does.Contain($"Activity.TraceId:            {traceId}").Or.Contain(traceId), "the span continues the caller's trace");
+        Assert.That(output, Does.Contain("http.response.status_code: 200"), "the span carries the metrics' tags");
+    }
+
+    /// <summary>dotnet-counters, the .NET diagnostics tool, from NuGet into scripts/.tools (as scripts/counters.sh does).</summary>
+    private static string DotnetCounters()
+    {
+        string tools = Path.Combine(Root, "scripts", ".tools");
+        string tool = Path.Combine(tools, "dotnet-counters");
+        if (!File.Exists(tool)) Run(Root, "dotnet", "tool", "install", "dotnet-counters", "--version", "10.0.750501", "--tool-path", tools);
+        return tool;
+    }
+
     private string NewApp(string name, params (string Id, string Version)[] packages)
     {
         string app = Path.Combine(_work, name);
@@ -294,6 +364,8 @@ public sealed partial class PackageTests
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
         }
+
+        public int Id => _process.Id;
 
         public string Output
         {
