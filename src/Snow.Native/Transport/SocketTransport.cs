@@ -70,51 +70,23 @@ internal sealed class SocketTransport : ConnectionTransport, IReadinessHandler
         Close(); // ECONNRESET and friends: the peer is gone
     }
 
-    private unsafe void Discard()
+    private void Discard()
     {
-        byte* scratch = stackalloc byte[512];
-        nint n = Libc.Recv(_fd, scratch, 512, 0);
-        if (n > 0) return;
-        if (n < 0 && ErrnoInfo.Last() is Errno.EAGAIN or Errno.EINTR) return;
-        if (n == 0) OnReceivedEnd();
-        else Close();
+        SocketCalls.DiscardResult result = SocketCalls.Discard(_fd);
+        if (result == SocketCalls.DiscardResult.End) OnReceivedEnd();
+        else if (result == SocketCalls.DiscardResult.Gone) Close();
     }
 
     protected override int Send()
     {
-        int total = 0;
-        while (!Output.IsEmpty)
-        {
-            nint sent = Libc.SendNoSignal(_fd, Output.PendingSpan);
-            if (sent > 0)
-            {
-                Output.Consume((int)sent, Pool);
-                total += (int)sent;
-                continue;
-            }
-            Errno errno = ErrnoInfo.Last();
-            if (errno == Errno.EINTR) continue;
-            if (errno == Errno.EAGAIN) break;
-            Close(); // EPIPE, ECONNRESET: the peer is gone
-            return total;
-        }
-        return total;
+        int sent = SocketCalls.Send(_fd, ref Output, Pool, out bool peerGone);
+        if (peerGone) Close(); // EPIPE, ECONNRESET: the peer is gone
+        return sent;
     }
 
     protected override void ShutdownWrite() => Libc.Shutdown(_fd, CommonConstants.SHUT_WR);
 
-    protected override void CloseTransport()
-    {
-        try
-        {
-            Context.Loop.Unregister(_fd, _token);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ErrnoException)
-        {
-            // not registered any more
-        }
-        Libc.Close(_fd);
-    }
+    protected override void CloseTransport() => SocketCalls.UnregisterAndClose(Context.Loop, _fd, _token);
 
     protected override void InterestChanged()
     {

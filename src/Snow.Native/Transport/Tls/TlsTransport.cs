@@ -26,7 +26,7 @@ namespace Snow.Native.Transport.Tls;
 /// Before any protocol speaks, the transport is its own protocol: the handshake, with its time limit. Then the
 /// endpoint's callback chooses the protocol (by ALPN) and it takes over.
 /// </summary>
-internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, IConnectionProtocol, ITlsSession
+internal sealed partial class TlsTransport : ConnectionTransport, IReadinessHandler, IConnectionProtocol, ITlsSession
 {
     private const int RecordReadSize = 16 * 1024 + 512; // one whole TLS record per read
     private const int PlaintextPerRecord = 16 * 1024;   // the largest record
@@ -208,14 +208,11 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
         }
     }
 
-    private unsafe void Discard()
+    private void Discard()
     {
-        byte* scratch = stackalloc byte[512];
-        nint n = Libc.Recv(_fd, scratch, 512, 0);
-        if (n > 0) return;
-        if (n < 0 && ErrnoInfo.Last() is Errno.EAGAIN or Errno.EINTR) return;
-        if (n == 0) OnReceivedEnd();
-        else Close();
+        SocketCalls.DiscardResult result = SocketCalls.Discard(_fd);
+        if (result == SocketCalls.DiscardResult.End) OnReceivedEnd();
+        else if (result == SocketCalls.DiscardResult.Gone) Close();
     }
 
     private void OnHandshakeDone(Task handshake)
@@ -397,23 +394,9 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
 
     private int SendRecords()
     {
-        int total = 0;
-        while (!_recordsOut.IsEmpty)
-        {
-            nint sent = Libc.SendNoSignal(_fd, _recordsOut.PendingSpan);
-            if (sent > 0)
-            {
-                _recordsOut.Consume((int)sent, Pool);
-                total += (int)sent;
-                continue;
-            }
-            Errno errno = ErrnoInfo.Last();
-            if (errno == Errno.EINTR) continue;
-            if (errno == Errno.EAGAIN) break;
-            Close(); // EPIPE, ECONNRESET: the peer is gone
-            break;
-        }
-        return total;
+        int sent = SocketCalls.Send(_fd, ref _recordsOut, Pool, out bool peerGone);
+        if (peerGone) Close(); // EPIPE, ECONNRESET: the peer is gone
+        return sent;
     }
 
     /// <summary>All output is sent: say close_notify, then shut the write side once that record is out too.</summary>
@@ -438,15 +421,7 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
 
     protected override void CloseTransport()
     {
-        try
-        {
-            Context.Loop.Unregister(_fd, _token);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ErrnoException)
-        {
-            // not registered any more
-        }
-        Libc.Close(_fd);
+        SocketCalls.UnregisterAndClose(Context.Loop, _fd, _token);
         _records.OnClosed();   // a read the engine left waiting ends (as the end of the stream), before the engine goes
         _engine.Dispose();
         ReleaseRecordsIn();
@@ -489,30 +464,5 @@ internal sealed class TlsTransport : ConnectionTransport, IReadinessHandler, ICo
         ArrayPool<byte>.Shared.Return(_recordsIn);
         _recordsIn = null;
         _recordsInStart = _recordsInEnd = 0;
-    }
-
-    // ---- The handshake as this connection's first protocol ----
-
-    void IConnectionProtocol.OnInput()
-    {
-        // No plaintext arrives before the handshake is done.
-    }
-
-    void IConnectionProtocol.OnOutputSent()
-    {
-    }
-
-    void IConnectionProtocol.OnPeerClosed() => Close();
-
-    void IConnectionProtocol.OnTimeout(TimerReason reason)
-    {
-        TlsLog.HandshakeTimedOut(Context.Logger);
-        Close();
-    }
-
-    void IConnectionProtocol.OnShutdown() => Close(); // the server is stopping: a handshake in progress is not a request in progress
-
-    void IConnectionProtocol.OnClosed()
-    {
     }
 }
