@@ -182,6 +182,7 @@ internal static unsafe partial class OpenSsl
     public const int SSL_ERROR_ZERO_RETURN = 6;
 
     public const int SSL_CTRL_MODE = 33;
+    public const int SSL_CTRL_SET_READ_AHEAD = 41;
     public const int SSL_CTRL_SET_SESS_CACHE_MODE = 44;
     public const int SSL_CTRL_CHAIN_CERT = 89;
     public const int SSL_CTRL_SET_MIN_PROTO_VERSION = 123;

@@ -64,6 +64,9 @@ internal sealed unsafe class OpenSslContext : SafeHandle
         // may come from where the output queue's bytes are now; released buffers: an idle session holds none.
         SslCtxSetMode(context,
             SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+        // Read ahead: one recv takes whatever the socket has (a whole request record, or several) instead of a
+        // record header and then its body; what is left stays in OpenSSL, and the transport reads on while any is.
+        SslCtxCtrl(context, SSL_CTRL_SET_READ_AHEAD, 1, 0);
         (int min, int max) = Versions(protocols);
         if (!SslCtxSetMinProtoVersion(context, min) || !SslCtxSetMaxProtoVersion(context, max))
         {

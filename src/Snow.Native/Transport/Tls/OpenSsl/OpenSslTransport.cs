@@ -279,7 +279,8 @@ internal sealed unsafe class OpenSslTransport : HandshakingTransport, IReadiness
         RefreshSocketInterest();
     }
 
-    /// <summary>Decrypts into Input and tells the protocol, while the protocol wants bytes and OpenSSL has them.</summary>
+    /// <summary>Decrypts into Input and tells the protocol, while the protocol wants bytes and OpenSSL has them; the
+    /// caller flushes afterwards.</summary>
     private void ReceivePlaintext()
     {
         _sessionHoldsInput = false;
@@ -305,7 +306,8 @@ internal sealed unsafe class OpenSslTransport : HandshakingTransport, IReadiness
             }
             if (!ReadFailed(SslGetError(_ssl, 0))) break;
         }
-        RefreshSocketInterest();
+        // No interest change here: every caller flushes next, and the flush sets the interest once, after the
+        // answer is sent (changing it now, with the answer still queued, would cost two epoll_ctl per request).
     }
 
     /// <summary>Handles an SSL_read that returned nothing; false when reading stops for now.</summary>
