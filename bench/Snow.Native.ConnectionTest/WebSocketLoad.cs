@@ -10,8 +10,9 @@ namespace Snow.Native.ConnectionTest;
 /// The WebSocket measurements of scripts/bench.sh, one per run:
 ///   echo:      round trips per second over N connections, one message in flight on each (--seconds, --size);
 ///   idle:      the server's RSS per idle WebSocket at N (after a warm-up), from /proc/PID/status;
-///   broadcast: N subscribers (--path), then --rounds times: ask --publish-path to publish one message and time
-///              until every subscriber has it; the median and the worst.
+///   broadcast: N subscribers (--path), then --rounds times: ask --publish-path to publish one message (over a
+///              keep-alive connection opened beforehand) and time from sending that request until every subscriber
+///              has its frame; the median and the worst, and beside them the server's own figure from its answer.
 /// Output: key=value lines, like the connection test.
 /// </summary>
 internal static class WebSocketLoad
@@ -157,36 +158,61 @@ internal static class WebSocketLoad
         Report report, CancellationToken cancellation)
     {
         List<WebSocketClient> clients = await OpenAsync(server, host, path, connections, cancellation);
+        // The publish requests go over one keep-alive connection opened beforehand: a round times the request and
+        // the delivery, not a TCP connect or a thread-pool hop on the client's core.
+        using var publisher = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 60_000 };
+        await publisher.ConnectAsync(server, cancellation).ConfigureAwait(false);
         try
         {
             var times = new List<double>();
+            var serverTimes = new List<double>();
+            var pauses = new List<double>();
             using IPoller poller = PollerFactory.Create(PollerFactory.PlatformDefault);
             for (int i = 0; i < clients.Count; i++)
             {
                 clients[i].MakeNonBlocking();
                 poller.Register(clients[i].Descriptor, PollInterest.Read, i);
             }
-            var events = new PollEvent[1024];
+            // One wait can report every subscriber: the client reads in batches as large as the server sends.
+            var events = new PollEvent[clients.Count];
+            byte[] warmUpRequest = PublishRequest(publishPath, host, connections);
+            byte[] request = PublishRequest(publishPath, host, 0);
+            var responseBuffer = new byte[4096];
+            long allocated = 0;
             for (int round = -1; round < rounds; round++)
             {
                 // Subscriptions are made on the server's loop after the 101: the warm-up round (-1) waits for them.
-                Task publish = PublishAsync(server, host, publishPath, waitForSubscribers: round < 0 ? connections : 0, cancellation);
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 long start = Stopwatch.GetTimestamp();
+                if (publisher.Send(round < 0 ? warmUpRequest : request) <= 0) throw new IOException("the publish request was not sent");
                 int remaining = clients.Count;
                 while (remaining > 0)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    int count = poller.Wait(events, 0);
+                    int count = poller.Wait(events, 100);
                     for (int e = 0; e < count; e++) remaining -= clients[(int)events[e].Token].ReceiveNow();
                 }
-                if (round >= 0) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                await publish.ConfigureAwait(false);
+                double elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (round >= 0) allocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+                string answer = ReadPublishAnswer(publisher, responseBuffer);
+                if (round < 0) continue;
+                times.Add(elapsed);
+                if (AnswerValue(answer, "server_us") is double serverMicroseconds) serverTimes.Add(serverMicroseconds / 1000);
+                if (AnswerValue(answer, "gc_pause_us") is double pauseMicroseconds) pauses.Add(pauseMicroseconds / 1000);
                 await Task.Delay(200, cancellation).ConfigureAwait(false);
             }
-            times.Sort();
             report.Add("broadcast_subscribers", clients.Count);
-            report.Add("broadcast_median_ms", Math.Round(times[times.Count / 2], 1).ToString(CultureInfo.InvariantCulture));
-            report.Add("broadcast_max_ms", Math.Round(times[^1], 1).ToString(CultureInfo.InvariantCulture));
+            report.Add("broadcast_rounds_ms", string.Join(",", times.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture))));
+            report.Add("broadcast_median_ms", Median(times));
+            report.Add("broadcast_max_ms", Math.Round(times.Max(), 1));
+            if (serverTimes.Count > 0)
+            {
+                report.Add("broadcast_server_rounds_ms", string.Join(",", serverTimes.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture))));
+                report.Add("broadcast_server_median_ms", Median(serverTimes));
+                report.Add("broadcast_server_max_ms", Math.Round(serverTimes.Max(), 1));
+            }
+            if (pauses.Count > 0) report.Add("broadcast_server_gc_pause_max_ms", Math.Round(pauses.Max(), 1));
+            report.Add("broadcast_client_allocated_bytes", allocated);
         }
         finally
         {
@@ -194,18 +220,51 @@ internal static class WebSocketLoad
         }
     }
 
-    /// <summary>GET publishPath (?subscribers=N: the server answers once N are subscribed, then publishes).</summary>
-    private static async Task PublishAsync(IPEndPoint server, string host, string publishPath, int waitForSubscribers, CancellationToken cancellation)
+    private static double Median(List<double> values)
     {
-        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(server, cancellation).ConfigureAwait(false);
+        var sorted = values.Order().ToList();
+        return Math.Round(sorted[sorted.Count / 2], 1);
+    }
+
+    /// <summary>GET publishPath, keep-alive (?subscribers=N: the server answers once N are subscribed, then publishes).</summary>
+    private static byte[] PublishRequest(string publishPath, string host, int waitForSubscribers)
+    {
         string query = waitForSubscribers > 0 ? $"?subscribers={waitForSubscribers}" : "";
-        byte[] request = System.Text.Encoding.ASCII.GetBytes($"GET {publishPath}{query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-        await socket.SendAsync(request, SocketFlags.None, cancellation).ConfigureAwait(false);
-        var buffer = new byte[1024];
-        int read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellation).ConfigureAwait(false);
-        string status = System.Text.Encoding.ASCII.GetString(buffer, 0, read).Split('\r')[0];
-        if (!status.Contains(" 200", StringComparison.Ordinal)) throw new IOException($"publish answered {status}");
+        return System.Text.Encoding.ASCII.GetBytes($"GET {publishPath}{query} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    }
+
+    /// <summary>Reads one whole response (its head and a Content-Length body) off the blocking socket; its body.</summary>
+    private static string ReadPublishAnswer(Socket socket, byte[] buffer)
+    {
+        int length = 0;
+        while (true)
+        {
+            int head = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8);
+            if (head >= 0)
+            {
+                string headText = System.Text.Encoding.ASCII.GetString(buffer, 0, head);
+                string status = headText.Split('\r')[0];
+                if (!status.Contains(" 200", StringComparison.Ordinal)) throw new IOException($"publish answered {status}");
+                string? contentLength = headText.Split("\r\n").FirstOrDefault(line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+                int bodyLength = contentLength is null ? 0 : int.Parse(contentLength["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture);
+                if (length >= head + 4 + bodyLength) return System.Text.Encoding.ASCII.GetString(buffer, head + 4, bodyLength);
+            }
+            if (length == buffer.Length) throw new IOException("the publish answer is larger than expected");
+            int read = socket.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
+            if (read == 0) throw new IOException("the server closed the publish connection");
+            length += read;
+        }
+    }
+
+    /// <summary>The number after "key=" in a publish answer ("subscribers=N server_us=T gc_pause_us=P"), if there.</summary>
+    private static double? AnswerValue(string answer, string key)
+    {
+        foreach (string part in answer.Split(' '))
+        {
+            if (part.StartsWith(key + "=", StringComparison.Ordinal) &&
+                double.TryParse(part.AsSpan(key.Length + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) return value;
+        }
+        return null;
     }
 
     private static async Task<List<WebSocketClient>> OpenAsync(IPEndPoint server, string host, string path, int count, CancellationToken cancellation)

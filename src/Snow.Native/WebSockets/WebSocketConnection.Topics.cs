@@ -16,7 +16,10 @@ public sealed partial class WebSocketConnection
 
     internal void Unsubscribed(WebSocketTopics topics, string topic) => _subscriptions?.Remove((topics, topic));
 
-    /// <summary>Loop thread: queues a whole frame made by a publisher and sends it.</summary>
+    /// <summary>
+    /// Loop thread: sends a whole frame made by a publisher, straight from the publisher's one copy when nothing is
+    /// queued before it (the usual case: one send system call, no buffer taken); behind the queued output otherwise.
+    /// </summary>
     internal void SendFramed(byte[] frame)
     {
         lock (_gate)
@@ -27,12 +30,11 @@ public sealed partial class WebSocketConnection
                 _transport.Loop.Post(static state => ((WebSocketConnection)state!).Overflow(), this);
                 return;
             }
-            MovePending();
-            frame.CopyTo(_transport.Output.GetSpan(_transport.Pool, frame.Length));
-            _transport.Output.Advance(frame.Length);
-            _queued = _transport.OutputPending;
+            MovePending(); // frames other threads sent before this one go first
         }
-        _transport.Flush();
+        _transport.SendOrQueue(frame);
+        if (_transport.IsClosed) return;
+        lock (_gate) _queued = _pendingLength + _transport.OutputPending;
     }
 
     /// <summary>On close: off every topic.</summary>
