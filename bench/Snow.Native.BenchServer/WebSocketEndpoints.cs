@@ -29,7 +29,24 @@ internal static class WebSocketEndpoints
             }
         })),
         new Route("^/publish/$", Publish),
+        new Route("^/gc/$", _ => new HttpResponse(FullCollection(), 200, "text/plain")),
     ];
+
+    /// <summary>
+    /// /gc/: a full, compacting, blocking collection (twice, finalizers between), so that the idle measurement reads
+    /// held memory and not garbage not yet collected; answers "heap_bytes=B committed_bytes=C rss_bytes=R" after it (the managed heap's
+    /// live bytes, what the GC holds committed, and the process's resident set, all after the collection). Both bench servers have it alike.
+    /// </summary>
+    internal static string FullCollection()
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        return FormattableString.Invariant($"heap_bytes={GC.GetTotalMemory(false)} committed_bytes={GC.GetGCMemoryInfo().TotalCommittedBytes} rss_bytes={Environment.WorkingSet}");
+    }
 
     private static async Task Echo(WebSocketConnection ws)
     {

@@ -9,7 +9,9 @@ namespace Snow.Native.ConnectionTest;
 /// <summary>
 /// The WebSocket measurements of scripts/bench.sh, one per run:
 ///   echo:      round trips per second over N connections, one message in flight on each (--seconds, --size);
-///   idle:      the server's RSS per idle WebSocket at N (after a warm-up), from /proc/PID/status;
+///   idle:      the server's RSS per idle WebSocket at N (after a warm-up), from /proc/PID/status, each reading after
+///              a full collection in the server (--gc-path, /gc/ by default; "none" for none), and its live managed
+///              bytes per connection from that collection's answer;
 ///   broadcast: N subscribers (--path), then --rounds times: ask --publish-path to publish one message (over a
 ///              keep-alive connection opened beforehand) and time from sending that request until every subscriber
 ///              has its frame; the median and the worst, and beside them the server's own figure from its answer.
@@ -19,7 +21,7 @@ internal static class WebSocketLoad
 {
     public const string Usage =
         "usage: Snow.Native.ConnectionTest websocket echo|idle|broadcast --url http://127.0.0.1:8080 [--path /ws/]\n" +
-        "       [--connections N] [--seconds 5] [--size 32] [--pid SERVER_PID] [--publish-path /publish/] [--rounds 5]";
+        "       [--connections N] [--seconds 5] [--size 32] [--pid SERVER_PID] [--gc-path /gc/|none] [--hold-seconds 0] [--publish-path /publish/] [--rounds 5]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -42,7 +44,8 @@ internal static class WebSocketLoad
                         Int(options, "--size", 32), report, overall.Token);
                     break;
                 case "idle":
-                    await IdleAsync(server, url.Authority, path, connections, Int(options, "--pid", 0), report, overall.Token);
+                    await IdleAsync(server, url.Authority, path, connections, Int(options, "--pid", 0), options.GetValueOrDefault("--gc-path", "/gc/"),
+                        Int(options, "--hold-seconds", 0), report, overall.Token);
                     break;
                 case "broadcast":
                     await BroadcastAsync(server, url.Authority, path, options.GetValueOrDefault("--publish-path", "/publish/"), connections,
@@ -118,40 +121,79 @@ internal static class WebSocketLoad
         }
     }
 
-    private static async Task IdleAsync(IPEndPoint server, string host, string path, int connections, int processId, Report report,
-        CancellationToken cancellation)
+    private static async Task IdleAsync(IPEndPoint server, string host, string path, int connections, int processId, string gcPath,
+        int holdSeconds, Report report, CancellationToken cancellation)
     {
         if (processId <= 0) throw new IOException("--pid is required for the idle measurement");
         var memory = new ResidentMemory([processId]);
+        // The warm-up: as many upgrades as the measurement makes, then two smaller rounds, with messages, and pauses
+        // for the JIT's tiering: its final code (and the JIT's own memory) is a one-time cost, not per connection, and
+        // would otherwise land in the measured phase. Either server's tables keep the size they grew to (capacity).
         for (int round = 0; round < 3; round++)
         {
-            List<WebSocketClient> warm = await OpenAsync(server, host, path, 64, cancellation);
+            List<WebSocketClient> warm = await OpenAsync(server, host, path, round == 0 ? connections : 1000, cancellation);
             byte[] frame = WebSocketClient.Frame(2, new byte[32]);
-            foreach (WebSocketClient client in warm)
+            for (int c = 0; c < warm.Count; c++)
             {
-                for (int i = 0; i < 40; i++)
+                for (int i = 0; i < (c < 64 ? 40 : 1); i++)
                 {
-                    await client.SendAsync(frame, cancellation);
-                    await client.ReceiveFrameAsync(cancellation);
+                    await warm[c].SendAsync(frame, cancellation);
+                    await warm[c].ReceiveFrameAsync(cancellation);
                 }
             }
             foreach (WebSocketClient client in warm) client.Dispose();
-            await Task.Delay(500, cancellation);
+            await Task.Delay(1000, cancellation);
         }
+        // Both readings follow a full collection in the server (gcPath), so that what is counted is held, not garbage
+        // (the handshakes' leftovers, the warm-up's) that the GC has not come to yet.
+        var (heapBefore, committedBefore) = await FullCollectionAsync(server, host, gcPath, cancellation);
         long before = await memory.WaitUntilSettledAsync(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), cancellation);
+        if (holdSeconds > 0)
+        {
+            Console.Error.WriteLine("warmed up; opening the idle WebSockets in 3 s");
+            await Task.Delay(TimeSpan.FromSeconds(3), cancellation);
+        }
         List<WebSocketClient> clients = await OpenAsync(server, host, path, connections, cancellation);
         try
         {
-            long after = await memory.WaitUntilSettledAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15), cancellation);
+            await memory.WaitUntilSettledAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15), cancellation);
+            var (heapAfter, committedAfter) = await FullCollectionAsync(server, host, gcPath, cancellation);
+            long after = await memory.WaitUntilSettledAsync(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), cancellation);
             report.Add("ws_rss_before_bytes", before);
             report.Add("ws_rss_after_bytes", after);
             report.Add("ws_idle_connections", clients.Count);
             report.Add("ws_idle_rss_per_conn_bytes", (after - before) / Math.Max(1, clients.Count));
+            if (heapBefore is double heap0 && heapAfter is double heap1)
+            {
+                report.Add("ws_idle_heap_per_conn_bytes", (long)((heap1 - heap0) / Math.Max(1, clients.Count)));
+            }
+            if (committedBefore is double committed0 && committedAfter is double committed1)
+            {
+                report.Add("ws_idle_gc_committed_per_conn_bytes", (long)((committed1 - committed0) / Math.Max(1, clients.Count)));
+            }
+            report.Add("ws_idle_after_full_gc", gcPath == "none" ? 0 : 1);
+            if (holdSeconds > 0)
+            {
+                // For a heap dump of the server with the connections open (see bench/README.md).
+                Console.Error.WriteLine($"holding {clients.Count} idle WebSockets for {holdSeconds} s");
+                await Task.Delay(TimeSpan.FromSeconds(holdSeconds), cancellation);
+            }
         }
         finally
         {
             foreach (WebSocketClient client in clients) client.Dispose();
         }
+    }
+
+    /// <summary>GET gcPath (a full collection in the server, see the bench servers' /gc/); its heap_bytes and committed_bytes.</summary>
+    private static async Task<(double? Heap, double? Committed)> FullCollectionAsync(IPEndPoint server, string host, string gcPath, CancellationToken cancellation)
+    {
+        if (gcPath == "none") return (null, null);
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 60_000 };
+        await socket.ConnectAsync(server, cancellation).ConfigureAwait(false);
+        socket.Send(System.Text.Encoding.ASCII.GetBytes($"GET {gcPath} HTTP/1.1\r\nHost: {host}\r\n\r\n"));
+        string answer = ReadPublishAnswer(socket, new byte[4096]);
+        return (AnswerValue(answer, "heap_bytes"), AnswerValue(answer, "committed_bytes"));
     }
 
     private static async Task BroadcastAsync(IPEndPoint server, string host, string path, string publishPath, int connections, int rounds,

@@ -30,15 +30,23 @@ public sealed partial class WebSocketConnection
 
     private readonly ConnectionTransport _transport;
     private readonly WebSocketSettings _settings;
-    private readonly WebSocketHandlers _handlers;
-    // Guards the send state shared with other threads. The handlers record is this connection's own (made per
-    // accepted request), so its monitor serves: no lock object per connection.
-    private readonly object _gate;
+    private readonly WebSocketHandlers _handlers; // shared by the connections accepted with the same callbacks
 
-    // The receive in progress: one at a time, completed on the loop.
-    private ManualResetValueTaskSourceCore<WebSocketMessage> _receive;
+    // Guards the send state shared with other threads: the transport's monitor, an object this connection owns
+    // and nothing else locks (no lock object per connection).
+    private object Gate => _transport;
+
+    // The receive in progress: one at a time, completed on the loop. Its result is kept in parts (the kind in the
+    // core, the data's buffer and length here) rather than as a whole message struct, which idle sessions would
+    // carry for nothing.
+    private ManualResetValueTaskSourceCore<WebSocketMessageKind> _receive;
+    private byte[]? _receivedBuffer;
+    private int _receivedLength;
     private int _receiveBusy;
     private bool _receiving;
+
+    // The session's task while it runs (for its end: closed normally, or 1011 if it threw).
+    private Task? _session;
 
     // Frames sent from other threads, until the loop moves them into the transport's output.
     private byte[]? _pending;
@@ -53,7 +61,6 @@ public sealed partial class WebSocketConnection
     {
         _transport = transport;
         _deflateAgreement = deflate;
-        _gate = handlers;
         _settings = settings;
         _handlers = handlers;
         SubProtocol = subProtocol;
@@ -88,7 +95,7 @@ public sealed partial class WebSocketConnection
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 _completion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (_closed) _completion.TrySetResult();
@@ -156,7 +163,7 @@ public sealed partial class WebSocketConnection
     public ValueTask<bool> WaitForDrainAsync(CancellationToken cancellationToken = default)
     {
         Task<bool> task;
-        lock (_gate)
+        lock (Gate)
         {
             if (_closed) return new ValueTask<bool>(false);
             if (_queued < _settings.MaxQueuedBytes) return new ValueTask<bool>(true);

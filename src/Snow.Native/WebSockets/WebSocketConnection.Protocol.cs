@@ -61,7 +61,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     void IConnectionProtocol.OnOutputSent()
     {
         TaskCompletionSource<bool>? waiter = null;
-        lock (_gate)
+        lock (Gate)
         {
             _queued = _pendingLength + _transport.OutputPending;
             if (_drainWaiter is not null && _queued < _settings.MaxQueuedBytes)
@@ -119,7 +119,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     {
         TaskCompletionSource<bool>? waiter;
         TaskCompletionSource? completion;
-        lock (_gate)
+        lock (Gate)
         {
             _closed = true;
             waiter = _drainWaiter;
@@ -132,7 +132,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         }
         if (!_closeReceived) _closeStatus = WebSocketCloseCode.Abnormal;
         LeaveTopics();
-        lock (_gate)
+        lock (Gate)
         {
             _deflater?.Dispose();
             _deflater = null;
@@ -178,13 +178,16 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
                 {
                     task = Task.FromException(e);
                 }
-                if (task.IsCompleted) OnSessionEnded(task);
-                else task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() =>
-                    _transport.Loop.Invoke(static state =>
-                    {
-                        var (connection, ended) = ((WebSocketConnection, Task))state!;
-                        connection.OnSessionEnded(ended);
-                    }, (this, task)));
+                if (task.IsCompleted)
+                {
+                    OnSessionEnded(task);
+                }
+                else
+                {
+                    // One delegate bound to this connection is all a running session costs here (no closure).
+                    _session = task;
+                    task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(SessionTaskCompleted);
+                }
             }
             else
             {
@@ -206,6 +209,15 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         Process();
         _transport.Flush();
     }
+
+    /// <summary>The session's task completed (on whatever thread completed it): its end is handled on the loop.</summary>
+    private void SessionTaskCompleted() => _transport.Loop.Invoke(static state =>
+    {
+        var connection = (WebSocketConnection)state!;
+        Task session = connection._session!;
+        connection._session = null;
+        connection.OnSessionEnded(session);
+    }, this);
 
     private void OnSessionEnded(Task session)
     {
@@ -372,7 +384,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private bool Inflate(ReadOnlyMemory<byte> compressed, out ReadOnlyMemory<byte> data)
     {
         data = default;
-        lock (_gate) _deflater ??= new MessageDeflater(_deflateAgreement!, _settings.CompressionLevel);
+        lock (Gate) _deflater ??= new MessageDeflater(_deflateAgreement!, _settings.CompressionLevel);
         byte[]? output = null;
         int length;
         try
@@ -516,10 +528,30 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     {
         _receiving = false;
         Volatile.Write(ref _receiveBusy, 0);
-        _receive.SetResult(message); // runs the continuation inline, or posts it to the loop's context
+        // A message's data is always the start of the connection's message buffer (or nothing).
+        if (message.Data.IsEmpty)
+        {
+            _receivedBuffer = null;
+            _receivedLength = 0;
+        }
+        else
+        {
+            bool whole = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(message.Data, out ArraySegment<byte> segment);
+            System.Diagnostics.Debug.Assert(whole && segment.Offset == 0, "a received message starts its buffer");
+            _receivedBuffer = segment.Array;
+            _receivedLength = segment.Count;
+        }
+        _receive.SetResult(message.Kind); // runs the continuation inline, or posts it to the loop's context
     }
 
-    WebSocketMessage IValueTaskSource<WebSocketMessage>.GetResult(short token) => _receive.GetResult(token);
+    WebSocketMessage IValueTaskSource<WebSocketMessage>.GetResult(short token)
+    {
+        WebSocketMessageKind kind = _receive.GetResult(token);
+        if (kind == WebSocketMessageKind.Close) return CloseMessage();
+        byte[]? buffer = _receivedBuffer;
+        _receivedBuffer = null; // the message buffer itself stays the connection's until the next receive
+        return new WebSocketMessage(kind, buffer is null ? ReadOnlyMemory<byte>.Empty : new ReadOnlyMemory<byte>(buffer, 0, _receivedLength));
+    }
 
     ValueTaskSourceStatus IValueTaskSource<WebSocketMessage>.GetStatus(short token) => _receive.GetStatus(token);
 
@@ -537,7 +569,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
             return !_closed;
         }
         bool schedule;
-        lock (_gate)
+        lock (Gate)
         {
             if (_closeSent || _closed) return false;
             ReadOnlySpan<byte> body = Encode(opcode, payload, out bool rsv1);
@@ -570,7 +602,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     /// <summary>Frames into the transport's output, after whatever other threads queued. Loop thread.</summary>
     private bool WriteOnLoop(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_closeSent || _closed) return false;
             ReadOnlySpan<byte> body = Encode(opcode, payload, out bool rsv1);
@@ -594,7 +626,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     /// <summary>Posted by a send from another thread: moves the queued frames into the output and sends them.</summary>
     private void Pump()
     {
-        lock (_gate)
+        lock (Gate)
         {
             _pumpScheduled = false;
             if (_closed) return;

@@ -22,7 +22,7 @@ public sealed partial class WebSocketConnection
     /// </summary>
     internal void SendFramed(byte[] frame)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_closeSent || _closed) return;
             if (OverHardLimit(frame.Length))
@@ -34,7 +34,7 @@ public sealed partial class WebSocketConnection
         }
         _transport.SendOrQueue(frame);
         if (_transport.IsClosed) return;
-        lock (_gate) _queued = _pendingLength + _transport.OutputPending;
+        lock (Gate) _queued = _pendingLength + _transport.OutputPending;
     }
 
     /// <summary>On close: off every topic.</summary>
