@@ -48,32 +48,27 @@ public sealed partial class WebSocketConnection
     // The session's task while it runs (for its end: closed normally, or 1011 if it threw).
     private Task? _session;
 
-    // Frames sent from other threads, until the loop moves them into the transport's output.
-    private byte[]? _pending;
-    private int _pendingLength;
-    private bool _pumpScheduled;
+    // Bytes queued for the client: the transport's output and the frames other threads sent (see WebSocketConnection.Rare.cs).
     private volatile int _queued;
-    private TaskCompletionSource<bool>? _drainWaiter;
-    private TaskCompletionSource? _completion;
 
     internal WebSocketConnection(ConnectionTransport transport, WebSocketSettings settings, WebSocketHandlers handlers, string? subProtocol,
         DeflateAgreement? deflate = null)
     {
         _transport = transport;
-        _deflateAgreement = deflate;
+        if (deflate is not null) Rare.NegotiatedDeflate = deflate;
         _settings = settings;
         _handlers = handlers;
-        SubProtocol = subProtocol;
+        if (subProtocol is not null) Rare.SubProtocol = subProtocol;
         _receive.RunContinuationsAsynchronously = false;
         // The 101 is not written yet: the application starts once this protocol has the transport.
         transport.Loop.Post(static state => ((WebSocketConnection)state!).Begin(), this);
     }
 
     /// <summary>The subprotocol chosen in the handshake (see <see cref="WebSocketOptions.SubProtocols"/>), or null.</summary>
-    public string? SubProtocol { get; }
+    public string? SubProtocol => _rare?.SubProtocol;
 
     /// <summary>Whether permessage-deflate was negotiated (see <see cref="WebSocketOptions.EnableCompression"/>).</summary>
-    public bool IsCompressed => _deflateAgreement is not null;
+    public bool IsCompressed => NegotiatedDeflate is not null;
 
     /// <summary>True once a close frame was sent (by either side's initiative) or the connection is closed: sends are refused.</summary>
     public bool IsClosing => _closeSent || _closed;
@@ -85,7 +80,7 @@ public sealed partial class WebSocketConnection
     public int CloseStatus => _closeStatus;
 
     /// <summary>The reason in the peer's close frame, or null.</summary>
-    public string? CloseReason => _closeReason;
+    public string? CloseReason => PeerCloseReason;
 
     /// <summary>Bytes queued for the client and not yet sent (approximate when read off the loop).</summary>
     public int QueuedBytes => _queued;
@@ -97,9 +92,9 @@ public sealed partial class WebSocketConnection
         {
             lock (Gate)
             {
-                _completion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (_closed) _completion.TrySetResult();
-                return _completion.Task;
+                CompletionSource ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_closed) CompletionSource.TrySetResult();
+                return CompletionSource.Task;
             }
         }
     }
@@ -167,8 +162,8 @@ public sealed partial class WebSocketConnection
         {
             if (_closed) return new ValueTask<bool>(false);
             if (_queued < _settings.MaxQueuedBytes) return new ValueTask<bool>(true);
-            _drainWaiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            task = _drainWaiter.Task;
+            DrainWaiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            task = DrainWaiter.Task;
         }
         return new ValueTask<bool>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
     }

@@ -7,14 +7,12 @@ namespace Snow.Native;
 // sending of a frame that a publisher made once for all subscribers.
 public sealed partial class WebSocketConnection
 {
-    // Null until the first subscription: most connections never subscribe.
-    private List<(WebSocketTopics Topics, string Topic)>? _subscriptions;
 
     internal EventLoop Loop => _transport.Loop;
 
-    internal void Subscribed(WebSocketTopics topics, string topic) => (_subscriptions ??= new()).Add((topics, topic));
+    internal void Subscribed(WebSocketTopics topics, string topic) => (Subscriptions ??= new()).Add((topics, topic));
 
-    internal void Unsubscribed(WebSocketTopics topics, string topic) => _subscriptions?.Remove((topics, topic));
+    internal void Unsubscribed(WebSocketTopics topics, string topic) => Subscriptions?.Remove((topics, topic));
 
     /// <summary>
     /// Loop thread: sends a whole frame made by a publisher, straight from the publisher's one copy when nothing is
@@ -34,14 +32,14 @@ public sealed partial class WebSocketConnection
         }
         _transport.SendOrQueue(frame);
         if (_transport.IsClosed) return;
-        lock (Gate) _queued = _pendingLength + _transport.OutputPending;
+        lock (Gate) _queued = PendingLength + _transport.OutputPending;
     }
 
     /// <summary>On close: off every topic.</summary>
     private void LeaveTopics()
     {
-        if (_subscriptions is null) return;
-        foreach (var (topics, topic) in _subscriptions) topics.Remove(this, topic);
-        _subscriptions = null;
+        if (Subscriptions is null) return;
+        foreach (var (topics, topic) in Subscriptions) topics.Remove(this, topic);
+        Subscriptions = null;
     }
 }
