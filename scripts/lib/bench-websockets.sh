@@ -10,7 +10,9 @@
 #   own figure (first send to last) beside it; and the kernel's floor for the same delivery, measured alone by
 #   bench/broadcast-floor/broadcast-floor.c (one send() per subscriber from C on the server core, read on the client core);
 # - RSS per idle WebSocket at WS_IDLE_CONNECTIONS (9,000), each server alone and freshly started (Snow twice:
-#   the async echo session of /ws/ and the callback echo of /ws-callback/, which holds no session state machine).
+#   the async echo session of /ws/ and the callback echo of /ws-callback/, which holds no session state machine),
+#   both readings after a full collection in the server (its /gc/, both servers alike), and the live managed
+#   bytes per connection that collection reports.
 # WS_PARTS="echo broadcast idle" chooses the parts.
 # Each client run is bounded by timeout. Results: WS[server:key]; print_websocket_table prints them.
 
@@ -130,6 +132,7 @@ ws_idle() {
   ws_client "$output" idle --url "http://$HOST:$(port_of "$name")" --path "$path" --connections "$WS_IDLE_CONNECTIONS" \
     --pid "${MEMORY_PIDS[$name]}"
   WS[$name:$key]=$(ws_value "$output" ws_idle_rss_per_conn_bytes)
+  WS[$name:${key}_heap]=$(ws_value "$output" ws_idle_heap_per_conn_bytes)
   stop_server "$name"
 }
 
@@ -144,4 +147,6 @@ print_websocket_table() {
   echo "| kernel floor: one send() per subscriber from C, ms (median of 7; worst; µs per send) | $(cell "${WS[floor:broadcast]:-}") ($(cell "${WS[floor:broadcast_max]:-}"); $(cell "${WS[floor:us_per_send]:-}") µs) | — | — | |"
   echo "| RSS per idle WebSocket at $WS_IDLE_CONNECTIONS (async session), bytes | $(cell "${WS[snow:idle]:-}") | — | $(cell "${WS[kestrel:idle]:-}") | $(ratio "${WS[snow:idle]:-}" "${WS[kestrel:idle]:-}") |"
   echo "| RSS per idle WebSocket at $WS_IDLE_CONNECTIONS (Snow: callback style), bytes | $(cell "${WS[snow:idle_callback]:-}") | — | $(cell "${WS[kestrel:idle]:-}") | $(ratio "${WS[snow:idle_callback]:-}" "${WS[kestrel:idle]:-}") |"
+  echo "| live managed bytes per idle WebSocket (async session; after a full GC) | $(cell "${WS[snow:idle_heap]:-}") | — | $(cell "${WS[kestrel:idle_heap]:-}") | $(ratio "${WS[snow:idle_heap]:-}" "${WS[kestrel:idle_heap]:-}") |"
+  echo "| live managed bytes per idle WebSocket (Snow: callback style; after a full GC) | $(cell "${WS[snow:idle_callback_heap]:-}") | — | $(cell "${WS[kestrel:idle_heap]:-}") | $(ratio "${WS[snow:idle_callback_heap]:-}" "${WS[kestrel:idle_heap]:-}") |"
 }
