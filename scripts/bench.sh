@@ -32,7 +32,8 @@
 #                                  ~40% lower), and the number of measured rounds (1..20)
 #   CONNECTIONS="64 256"           wrk connection counts
 #   SCALE_CONNECTIONS=9000         connections (and parked requests) in the connection test
-#   SERVERS="snow kestrel nginx"   which servers to run (snow-before is added when BASELINE_REV is set)
+#   SERVERS="snow kestrel nginx"   which servers to run (snow-before is added when BASELINE_REV is set;
+#                                  snow-sslstream, TLS tests only: the same server with TLS by SslStream)
 #   BASELINE_REV=                  a git revision to build and run as snow-before
 #   TESTS="throughput connections" which parts to run (wrk runs; the connection test; "tls": HTTPS keep-alive
 #                                  req/s, TLS 1.3 handshakes/s and RSS per idle TLS connection, see bench-tls.sh;
@@ -72,13 +73,14 @@ SNOW_PORT=${SNOW_PORT:-8081}
 KESTREL_PORT=${KESTREL_PORT:-8082}
 NGINX_PORT=${NGINX_PORT:-8083}
 SNOW_BEFORE_PORT=${SNOW_BEFORE_PORT:-8084}
+SNOW_SSLSTREAM_PORT=${SNOW_SSLSTREAM_PORT:-8085}
 DOTNET_GC_MODE=${DOTNET_GC_MODE:-server}
 PIPELINE_DEPTH=16
 SERVER_CORE=0
 CLIENT_CORE=1
 HOST=127.0.0.1
 RSS_PER_IDLE_CONNECTION_LIMIT=700
-ALL_SERVERS=(snow snow-before kestrel nginx)   # the table's column order
+ALL_SERVERS=(snow snow-sslstream snow-before kestrel nginx)   # the table's column order
 RESULTS=${RESULTS_DIR:-$ROOT/bench-results/$(date +%Y%m%d-%H%M%S)}
 
 mkdir -p "$RESULTS"

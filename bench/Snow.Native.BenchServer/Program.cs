@@ -15,6 +15,7 @@ string? redisAddress = null;
 int publishBench = 0;
 int? httpsPort = null;
 string? certificatePath = null, keyPath = null;
+TlsEngine tlsEngine = TlsEngine.Auto;
 for (int i = 0; i < args.Length; i++)
 {
     string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -31,8 +32,9 @@ for (int i = 0; i < args.Length; i++)
         case "--https-port": httpsPort = int.Parse(Value()); break;
         case "--cert": certificatePath = Value(); break;
         case "--key": keyPath = Value(); break;
+        case "--tls-engine": tlsEngine = Enum.Parse<TlsEngine>(Value(), ignoreCase: true); break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N] [--max-body BYTES] [--https-port P --cert PEM --key PEM] [--redis HOST:PORT [--publish-bench COUNT]]");
+            Console.Error.WriteLine($"unknown option {args[i]}; usage: --host H --port P --loops N --poller epoll|kqueue|select [--max-open-files N] [--max-body BYTES] [--https-port P --cert PEM --key PEM [--tls-engine auto|openssl|sslstream]] [--redis HOST:PORT [--publish-bench COUNT]]");
             return 2;
     }
 }
@@ -73,7 +75,7 @@ var endpoints = new List<SnowEndpoint> { new(host, port) };
 if (httpsPort is int tlsPort)
 {
     if (certificatePath is null || keyPath is null) throw new ArgumentException("--https-port needs --cert and --key");
-    endpoints.Add(new SnowEndpoint(host, tlsPort, new HttpsOptions { Certificate = TlsCertificate.FromFiles(certificatePath, keyPath) }));
+    endpoints.Add(new SnowEndpoint(host, tlsPort, new HttpsOptions { Certificate = TlsCertificate.FromFiles(certificatePath, keyPath), Engine = tlsEngine }));
 }
 app.Start(endpoints);
 Console.WriteLine($"listening on {string.Join(" ", app.Endpoints.Select(e => e.Url))} poller={app.PollerName} loops={app.LoopCount}{(redis is null ? "" : " redis=" + redisAddress)}");

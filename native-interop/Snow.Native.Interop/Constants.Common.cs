@@ -6,6 +6,8 @@ internal static class CommonConstants
     public const int SHUT_RD = 0;
     public const int SHUT_WR = 1;
     public const int SHUT_RDWR = 2;
+    /// <summary>recv flag: look at the bytes without taking them.</summary>
+    public const int MSG_PEEK = 0x2;
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
     public const int F_GETFL = 3;

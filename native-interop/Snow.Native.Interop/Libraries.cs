@@ -5,12 +5,19 @@ using System.Runtime.InteropServices;
 namespace Snow.Native.Interop;
 
 /// <summary>
-/// Names the C library. Every import says <see cref="Libc"/>; the resolver maps it to the real file per OS,
-/// because the default probing would try "libc.so", which on glibc is a linker script, not a library.
+/// Names the C library (and OpenSSL's two). Every import says <see cref="Libc"/>, <see cref="Ssl"/> or
+/// <see cref="Crypto"/>; the resolver maps it to the real file per OS, because the default probing would try
+/// "libc.so", which on glibc is a linker script, not a library (and "libssl.so" exists only with the -dev package).
 /// </summary>
 internal static class Libraries
 {
     internal const string Libc = "libc";
+
+    /// <summary>OpenSSL 3's TLS library, used directly on Linux (the TLS engine that nginx uses too).</summary>
+    internal const string Ssl = "libssl";
+
+    /// <summary>OpenSSL 3's crypto library (certificates, keys, errors).</summary>
+    internal const string Crypto = "libcrypto";
 
     private static string[] Candidates(UnixFlavor flavor) => flavor switch
     {
@@ -26,10 +33,23 @@ internal static class Libraries
     internal static void RegisterResolver() =>
         NativeLibrary.SetDllImportResolver(typeof(Libraries).Assembly, Resolve);
 
+    /// <summary>OpenSSL 3 by its ABI-versioned file names (the ones the runtime's own TLS loads too).</summary>
+    private static string[] OpenSslCandidates(string library) => Platform.Flavor switch
+    {
+        UnixFlavor.Linux => [library + ".so.3"],
+        UnixFlavor.FreeBSD => [library + ".so.30", library + ".so.3"],
+        _ => [],
+    };
+
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
-        if (libraryName != Libc) return IntPtr.Zero;
-        foreach (string candidate in Candidates(Platform.Flavor))
+        string[] candidates = libraryName switch
+        {
+            Libc => Candidates(Platform.Flavor),
+            Ssl or Crypto => OpenSslCandidates(libraryName),
+            _ => [],
+        };
+        foreach (string candidate in candidates)
         {
             if (NativeLibrary.TryLoad(candidate, out IntPtr handle)) return handle;
         }
@@ -48,5 +68,25 @@ internal static class Libraries
             }
         }
         return null;
+    }
+
+    /// <summary>Whether OpenSSL 3 (both libraries) can be loaded on this machine.</summary>
+    public static bool HasOpenSsl3()
+    {
+        foreach (string library in new[] { Ssl, Crypto })
+        {
+            bool loaded = false;
+            foreach (string candidate in OpenSslCandidates(library))
+            {
+                if (NativeLibrary.TryLoad(candidate, out IntPtr handle))
+                {
+                    NativeLibrary.Free(handle);
+                    loaded = true;
+                    break;
+                }
+            }
+            if (!loaded) return false;
+        }
+        return true;
     }
 }

@@ -94,6 +94,7 @@ build_all() {
     elif build_project snow "$SNOW_PROJECT"; then
       SNOW_DLL=$(target_path "$SNOW_PROJECT")
       AVAILABLE[snow]=1
+      requested snow-sslstream && AVAILABLE[snow-sslstream]=1
     else
       note "bench/Snow.Native.BenchServer did not build (see build-snow.log): Snow.Native skipped"
     fi

@@ -11,6 +11,7 @@ declare -A MEMORY        # MEMORY[server:key] = value from the connection test
 # of its baseline; the test warms the server up itself before measuring.
 connection_test() {
   local server=$1 park=()
+  [ "$server" = snow-sslstream ] && return # the same server as snow on plain HTTP: a TLS-only column
   [ "$server" = nginx ] && park=(--no-park)
   start "$server" || { note "$server did not start: connection test skipped"; return; }
   local output=$RESULTS/connections-$server.txt memory_pid=${MEMORY_PIDS[$server]}

@@ -15,12 +15,13 @@ rounded() { [ -n "$1" ] && awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
 label_of() {
   case $1 in
     snow) echo "Snow.Native" ;; snow-before) echo "Snow.Native before ($BASELINE_SHORT)" ;;
+    snow-sslstream) echo "Snow.Native, SslStream engine" ;;
     kestrel) echo "Kestrel" ;; nginx) echo "nginx" ;;
   esac
 }
 
 short_label_of() {
-  case $1 in snow) echo "Snow" ;; snow-before) echo "before" ;; kestrel) echo "Kestrel" ;; nginx) echo "nginx" ;; esac
+  case $1 in snow) echo "Snow" ;; snow-before) echo "before" ;; snow-sslstream) echo "SslStream" ;; kestrel) echo "Kestrel" ;; nginx) echo "nginx" ;; esac
 }
 
 # median VALUE...: the median (the mean of the middle two for an even count); nothing for no values.

@@ -69,7 +69,7 @@ EOF
 
 port_of() {
   case $1 in
-    snow) echo "$SNOW_PORT" ;; snow-before) echo "$SNOW_BEFORE_PORT" ;;
+    snow) echo "$SNOW_PORT" ;; snow-before) echo "$SNOW_BEFORE_PORT" ;; snow-sslstream) echo "$SNOW_SSLSTREAM_PORT" ;;
     kestrel) echo "$KESTREL_PORT" ;; nginx) echo "$NGINX_PORT" ;;
   esac
 }
@@ -81,7 +81,7 @@ start() {
   local name=$1 port
   port=$(port_of "$name")
   case $name in
-    snow | snow-before)
+    snow | snow-before | snow-sslstream)
       local dll=$SNOW_DLL
       [ "$name" = snow-before ] && dll=$SNOW_BEFORE_DLL
       # shellcheck disable=SC2046 # one env argument per GC variable; tls_arguments splits into arguments

@@ -7,19 +7,21 @@
 # HANDSHAKE_CLIENTS of them at once on the client core, for DURATION). Results go to ROUND_RPS like the wrk
 # rounds. tls_connection_test NAME measures the server's RSS per idle TLS keep-alive connection
 # (SCALE_CONNECTIONS of them) with the connection test, into MEMORY[NAME:tls_idle_rss_per_conn_bytes].
-# snow-before takes no part: a revision from before HTTPS has no --https-port.
+# snow-before takes no part: a revision from before HTTPS has no --https-port. snow-sslstream (SERVERS=...
+# snow-sslstream) is the same bench server with --tls-engine sslstream: both engines side by side in one run.
 
 TLS_CERT=""
 TLS_KEY=""
 HANDSHAKE_CLIENTS=${HANDSHAKE_CLIENTS:-4}
 TLS_CONNECTIONS=${TLS_CONNECTIONS:-64}
 SNOW_TLS_PORT=${SNOW_TLS_PORT:-8091}
+SNOW_SSLSTREAM_TLS_PORT=${SNOW_SSLSTREAM_TLS_PORT:-8094}
 KESTREL_TLS_PORT=${KESTREL_TLS_PORT:-8092}
 NGINX_TLS_PORT=${NGINX_TLS_PORT:-8093}
 TLS_TESTS=("https-plaintext-c$TLS_CONNECTIONS:/plaintext:1:$TLS_CONNECTIONS" "tls13-handshakes-x$HANDSHAKE_CLIENTS:/plaintext:0:$HANDSHAKE_CLIENTS")
 
 tls_port_of() {
-  case $1 in snow) echo "$SNOW_TLS_PORT" ;; kestrel) echo "$KESTREL_TLS_PORT" ;; nginx) echo "$NGINX_TLS_PORT" ;; esac
+  case $1 in snow) echo "$SNOW_TLS_PORT" ;; snow-sslstream) echo "$SNOW_SSLSTREAM_TLS_PORT" ;; kestrel) echo "$KESTREL_TLS_PORT" ;; nginx) echo "$NGINX_TLS_PORT" ;; esac
 }
 
 make_tls_certificate() {
@@ -35,7 +37,10 @@ make_tls_certificate() {
 # The extra arguments a server takes to listen for HTTPS (nothing without the certificate).
 tls_arguments() {
   [ -n "$TLS_CERT" ] || return 0
-  case $1 in snow | kestrel) echo "--https-port $(tls_port_of "$1") --cert $TLS_CERT --key $TLS_KEY" ;; esac
+  case $1 in
+    snow | kestrel) echo "--https-port $(tls_port_of "$1") --cert $TLS_CERT --key $TLS_KEY" ;;
+    snow-sslstream) echo "--https-port $(tls_port_of "$1") --cert $TLS_CERT --key $TLS_KEY --tls-engine sslstream" ;;
+  esac
 }
 
 # nginx's HTTPS server block (nothing without the certificate): the same answer, OpenSSL's defaults as

@@ -8,8 +8,8 @@ namespace Snow.Native;
 /// The "Endpoints" part of the section: a list ("Endpoints:0:Port") or named entries ("Endpoints:Https:Port"), each
 /// with Host, Port and, for HTTPS, an Https section: Certificate {Path, KeyPath, Password} (PEM with a key file, or a
 /// PFX with its password), ServerCertificates {host name: {Path, KeyPath, Password}} for SNI, ClientCertificateMode
-/// (NoCertificate, AllowCertificate, RequireCertificate), EnabledProtocols ("Tls12, Tls13"), HandshakeTimeout and
-/// CertificateReloadInterval. Certificate files are read while binding, so a missing or bad file is reported with
+/// (NoCertificate, AllowCertificate, RequireCertificate), EnabledProtocols ("Tls12, Tls13"), HandshakeTimeout,
+/// CertificateReloadInterval and Engine (Auto, OpenSsl, SslStream). Certificate files are read while binding, so a missing or bad file is reported with
 /// its configuration path. Code-only settings (a certificate selector or validation callback) stay code.
 /// </summary>
 internal static partial class SnowConfigurationBinder
@@ -17,7 +17,7 @@ internal static partial class SnowConfigurationBinder
     private static readonly string[] KnownEndpoint = ["Host", "Port", "Https"];
 
     private static readonly string[] KnownHttps =
-        ["Certificate", "ServerCertificates", "ClientCertificateMode", "EnabledProtocols", "HandshakeTimeout", "CertificateReloadInterval"];
+        ["Certificate", "ServerCertificates", "ClientCertificateMode", "EnabledProtocols", "HandshakeTimeout", "CertificateReloadInterval", "Engine"];
 
     private static readonly string[] KnownCertificate = ["Path", "KeyPath", "Password"];
 
@@ -71,6 +71,7 @@ internal static partial class SnowConfigurationBinder
                     case "clientcertificatemode": https.ClientCertificateMode = ClientMode(part); break;
                     case "enabledprotocols": https.EnabledProtocols = Protocols(part); break;
                     case "handshaketimeout": https.HandshakeTimeout = Duration(part, allowZero: false); break;
+                    case "engine": https.Engine = Engine(part); break;
                     case "certificatereloadinterval":
                         https.CertificateReloadInterval = Text(part).Trim().ToLowerInvariant() is "never" or "infinite"
                             ? Timeout.InfiniteTimeSpan
@@ -115,6 +116,14 @@ internal static partial class SnowConfigurationBinder
         "allowcertificate" => ClientCertificateMode.AllowCertificate,
         "requirecertificate" => ClientCertificateMode.RequireCertificate,
         _ => throw Bad(setting, $"'{setting.Value}' is not NoCertificate, AllowCertificate or RequireCertificate"),
+    };
+
+    private static TlsEngine Engine(IConfigurationSection setting) => Text(setting).Trim().ToLowerInvariant() switch
+    {
+        "auto" => TlsEngine.Auto,
+        "openssl" => TlsEngine.OpenSsl,
+        "sslstream" => TlsEngine.SslStream,
+        _ => throw Bad(setting, $"'{setting.Value}' is not Auto, OpenSsl or SslStream"),
     };
 
     private static SslProtocols Protocols(IConfigurationSection setting)

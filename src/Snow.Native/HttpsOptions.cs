@@ -43,8 +43,20 @@ public sealed class HttpsOptions
     /// time). <see cref="TimeSpan.Zero"/> checks at every handshake; <see cref="Timeout.InfiniteTimeSpan"/> never.</summary>
     public TimeSpan CertificateReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Which TLS implementation serves the endpoint; <see cref="TlsEngine.Auto"/> by default.</summary>
+    public TlsEngine Engine { get; set; } = TlsEngine.Auto;
+
+    /// <summary>The engine <see cref="Engine"/> means on this machine.</summary>
+    internal TlsEngine ResolvedEngine => Engine != TlsEngine.Auto ? Engine
+        : Snow.Native.Interop.Platform.IsLinux && Snow.Native.Interop.Libraries.HasOpenSsl3() ? TlsEngine.OpenSsl : TlsEngine.SslStream;
+
     internal void Validate(string endpoint)
     {
+        if (!Enum.IsDefined(Engine)) throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Auto, OpenSsl or SslStream.");
+        if (Engine == TlsEngine.OpenSsl && !Snow.Native.Interop.Libraries.HasOpenSsl3())
+        {
+            throw new ArgumentException($"HTTPS endpoint {endpoint} asks for TlsEngine.OpenSsl, but OpenSSL 3 (libssl.so.3, libcrypto.so.3) cannot be loaded here: install it, or use TlsEngine.Auto or SslStream.");
+        }
         if (Certificate is null && ServerCertificates.Count == 0 && ServerCertificateSelector is null)
         {
             throw new ArgumentException($"HTTPS endpoint {endpoint} has no certificate: set HttpsOptions.Certificate (files or an X509Certificate2), ServerCertificates or ServerCertificateSelector.");
@@ -62,6 +74,19 @@ public sealed class HttpsOptions
             }
         }
     }
+}
+
+/// <summary>The TLS implementation of an HTTPS endpoint. Both take the same options and behave alike.</summary>
+public enum TlsEngine
+{
+    /// <summary>OpenSSL where it is driven directly (Linux with OpenSSL 3), the runtime's SslStream elsewhere.</summary>
+    Auto,
+    /// <summary>OpenSSL 3 driving the non-blocking socket itself, as nginx does: the faster engine, and an idle
+    /// connection holds no TLS buffer. Needs libssl.so.3.</summary>
+    OpenSsl,
+    /// <summary>The runtime's <see cref="SslStream"/> over a stream on the loop: OpenSSL on Linux, the platform's TLS
+    /// elsewhere (Security.framework on macOS).</summary>
+    SslStream,
 }
 
 /// <summary>Whether an HTTPS endpoint asks clients for a certificate.</summary>

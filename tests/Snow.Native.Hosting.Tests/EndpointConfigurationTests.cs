@@ -47,12 +47,14 @@ public sealed class EndpointConfigurationTests(string poller)
             ["Snow:Endpoints:1:Https:Certificate:KeyPath"] = _key,
             ["Snow:Endpoints:1:Https:EnabledProtocols"] = "Tls12, Tls13",
             ["Snow:Endpoints:1:Https:HandshakeTimeout"] = "00:00:05",
+            ["Snow:Endpoints:1:Https:Engine"] = "SslStream",
         });
         builder.Services.AddSnow([("^/hello$", (HttpRequest r) => new HttpResponse(r.IsHttps ? "hello over https" : "hello"))]);
         using IHost host = builder.Build();
         await host.StartAsync();
         IReadOnlyList<ListeningEndpoint> endpoints = host.Snow().App!.Endpoints;
         Assert.That(endpoints.Select(e => e.IsHttps), Is.EqualTo(new[] { false, true }));
+        Assert.That(host.Snow().App!.Options.Endpoints[1].Https!.Engine, Is.EqualTo(TlsEngine.SslStream));
 
         Assert.That(HostedServer.Body(HostedServer.Get(host, "/hello")), Is.EqualTo("hello"));
 
@@ -80,6 +82,7 @@ public sealed class EndpointConfigurationTests(string poller)
             ["Snow:Endpoints:2:Https:Certificate:KeyPath"] = _key,
             ["Snow:Endpoints:2:Https:ClientCertificateMode"] = "Sometimes",
             ["Snow:Endpoints:2:Https:EnabledProtocols"] = "Ssl3",
+            ["Snow:Endpoints:2:Https:Engine"] = "BoringSsl",
         });
         builder.Services.AddSnow([("^/$", (HttpRequest r) => new HttpResponse("x"))]);
         using IHost host = builder.Build();
@@ -93,6 +96,7 @@ public sealed class EndpointConfigurationTests(string poller)
             Assert.That(message, Does.Contain("Snow:Endpoints:2:Https:Certificate: needs Path"));
             Assert.That(message, Does.Contain("Snow:Endpoints:2:Https:ClientCertificateMode: 'Sometimes' is not NoCertificate, AllowCertificate or RequireCertificate."));
             Assert.That(message, Does.Contain("Snow:Endpoints:2:Https:EnabledProtocols: 'Ssl3' is not a TLS version offered"));
+            Assert.That(message, Does.Contain("Snow:Endpoints:2:Https:Engine: 'BoringSsl' is not Auto, OpenSsl or SslStream."));
         });
     }
 }

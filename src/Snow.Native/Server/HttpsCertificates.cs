@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -12,10 +13,9 @@ namespace Snow.Native.Server;
 /// files that changed on disk (a renewal), checked at a handshake at most once per reload interval. A file that
 /// fails to load keeps the certificate in use and logs a warning. Thread-safe: every loop handshakes through it.
 /// </summary>
-internal sealed class HttpsCertificates
+internal sealed class HttpsCertificates : IOpenSslCredentials
 {
-    /// <summary>ALPN: what the server offers. The one place where "h2" joins once HTTP/2 exists.</summary>
-    private static readonly List<SslApplicationProtocol> ApplicationProtocols = [SslApplicationProtocol.Http11];
+    private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
 
     private static readonly byte[] ClearTextReply = Encoding.ASCII.GetBytes(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 50\r\n\r\n" +
@@ -26,13 +26,15 @@ internal sealed class HttpsCertificates
     private readonly Entry? _default;
     private readonly Dictionary<string, Entry> _byHost = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, Entry> _byWildcard = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, SslServerAuthenticationOptions> _selected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Credentials> _selected = new(StringComparer.Ordinal);
+    private readonly TlsEngine _engine;
 
     public HttpsCertificates(HttpsOptions options, ILogger logger, string endpoint)
     {
         options.Validate(endpoint);
         _options = options;
         _logger = logger;
+        _engine = options.ResolvedEngine;
         if (options.Certificate is not null) _default = new Entry(this, options.Certificate);
         foreach ((string host, TlsCertificate certificate) in options.ServerCertificates)
         {
@@ -40,19 +42,27 @@ internal sealed class HttpsCertificates
             if (host.StartsWith("*.", StringComparison.Ordinal)) _byWildcard[host[2..]] = entry;
             else _byHost[host] = entry;
         }
-        Settings = new TlsServerSettings(Select, this, (long)options.HandshakeTimeout.TotalMilliseconds, ClearTextReply);
+        OpenSslEndpoint? openSsl = _engine == TlsEngine.OpenSsl
+            ? new OpenSslEndpoint(OpenSslContext.Create(options.EnabledProtocols, options.ClientCertificateMode, null, null), this)
+            : null;
+        Settings = new TlsServerSettings(Select, this, (long)options.HandshakeTimeout.TotalMilliseconds, ClearTextReply, openSsl);
     }
+
+    /// <summary>What one certificate became for the endpoint's engine.</summary>
+    private sealed record Credentials(SslServerAuthenticationOptions? SslStream, OpenSslContext? OpenSsl);
 
     public TlsServerSettings Settings { get; }
 
     private static ValueTask<SslServerAuthenticationOptions> Select(SslStream stream, SslClientHelloInfo hello, object? state, CancellationToken cancellationToken)
     {
         var certificates = (HttpsCertificates)state!;
-        return new ValueTask<SslServerAuthenticationOptions>(certificates.For(hello.ServerName));
+        return new ValueTask<SslServerAuthenticationOptions>(certificates.For(hello.ServerName).SslStream!);
     }
 
-    /// <summary>The engine options for a handshake that asked for <paramref name="hostName"/>.</summary>
-    internal SslServerAuthenticationOptions For(string? hostName)
+    OpenSslContext IOpenSslCredentials.For(string? hostName) => For(hostName).OpenSsl!;
+
+    /// <summary>What serves a handshake that asked for <paramref name="hostName"/>.</summary>
+    private Credentials For(string? hostName)
     {
         string? name = string.IsNullOrEmpty(hostName) ? null : hostName;
         if (_options.ServerCertificateSelector is { } selector && selector(name) is { } chosen) return ForSelected(chosen);
@@ -66,11 +76,11 @@ internal sealed class HttpsCertificates
             $"No certificate for host name '{name ?? "(none)"}'.");
     }
 
-    private SslServerAuthenticationOptions ForSelected(X509Certificate2 certificate)
+    private Credentials ForSelected(X509Certificate2 certificate)
     {
         lock (_selected)
         {
-            if (!_selected.TryGetValue(certificate.Thumbprint, out SslServerAuthenticationOptions? options))
+            if (!_selected.TryGetValue(certificate.Thumbprint, out Credentials? options))
             {
                 options = Build(certificate, []);
                 _selected[certificate.Thumbprint] = options;
@@ -79,19 +89,32 @@ internal sealed class HttpsCertificates
         }
     }
 
-    private SslServerAuthenticationOptions Build(X509Certificate2 certificate, X509Certificate2Collection chain)
+    private Credentials Build(X509Certificate2 certificate, X509Certificate2Collection chain)
     {
         ClientCertificateMode mode = _options.ClientCertificateMode;
-        return new SslServerAuthenticationOptions
+        if (_engine == TlsEngine.OpenSsl) return new Credentials(null, OpenSslContext.Create(_options.EnabledProtocols, mode, certificate, chain));
+        return new Credentials(new SslServerAuthenticationOptions
         {
             ServerCertificateContext = SslStreamCertificateContext.Create(certificate, chain, offline: true),
-            ApplicationProtocols = ApplicationProtocols,
+            ApplicationProtocols = TlsApplicationProtocols.Offered,
             EnabledSslProtocols = _options.EnabledProtocols,
             ClientCertificateRequired = mode != ClientCertificateMode.NoCertificate,
             RemoteCertificateValidationCallback = mode == ClientCertificateMode.NoCertificate ? null : ValidateClientCertificate,
             CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
-        };
+        }, null);
+    }
+
+    /// <summary>The OpenSSL engine's client-certificate check: the chain built as SslStream builds it for a server
+    /// (client authentication usage, no revocation check), then the same decision.</summary>
+    public bool AcceptClientCertificate(X509Certificate2 certificate, X509Certificate2Collection presentedChain)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthentication);
+        chain.ChainPolicy.ExtraStore.AddRange(presentedChain);
+        SslPolicyErrors errors = chain.Build(certificate) ? SslPolicyErrors.None : SslPolicyErrors.RemoteCertificateChainErrors;
+        return ValidateClientCertificate(this, certificate, chain, errors);
     }
 
     private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -108,7 +131,7 @@ internal sealed class HttpsCertificates
         private readonly HttpsCertificates _owner;
         private readonly TlsCertificate _source;
         private readonly long _intervalTicks;
-        private volatile SslServerAuthenticationOptions _current;
+        private volatile Credentials _current;
         private DateTime _written;
         private long _checkedAt;
 
@@ -124,7 +147,7 @@ internal sealed class HttpsCertificates
             _checkedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
 
-        public SslServerAuthenticationOptions Current()
+        public Credentials Current()
         {
             if (_intervalTicks >= 0)
             {

@@ -56,6 +56,7 @@ internal sealed class LoopContext : TransportContext
     public void Adopt(int fd, TlsServerSettings? tls = null)
     {
         if (tls is null) Http1Connection.Start(Http1, new SocketTransport(this, fd));
+        else if (tls.OpenSsl is not null) new OpenSslTransport(this, fd, tls, _startNegotiated).Start();
         else new TlsTransport(this, fd, tls, _startNegotiated).Start();
     }
 

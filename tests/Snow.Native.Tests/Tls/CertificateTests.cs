@@ -7,10 +7,10 @@ using Snow.Native.Tests.Server;
 namespace Snow.Native.Tests.Tls;
 
 /// <summary>Certificates: the ways to give one, SNI, renewal without a restart, client certificates, and the
-/// errors a mistake gets. Once per poller.</summary>
-[TestFixtureSource(typeof(AvailablePollers), nameof(AvailablePollers.Kinds))]
+/// errors a mistake gets. Once per poller and TLS engine.</summary>
+[TestFixtureSource(typeof(TlsVariants), nameof(TlsVariants.Cases))]
 [NonParallelizable]
-public sealed class CertificateTests(PollerKind poller)
+public sealed class CertificateTests(PollerKind poller, TlsEngine engine)
 {
     private static readonly TimeSpan Short = TimeSpan.FromSeconds(10);
 
@@ -44,28 +44,28 @@ public sealed class CertificateTests(PollerKind poller)
     [Test]
     public void PemFilesServe()
     {
-        using var server = new HttpsServer(Routes(), poller, https => https.Certificate = TlsCertificate.FromFiles(Certificates.ServerPem, Certificates.ServerKeyPem));
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.Certificate = TlsCertificate.FromFiles(Certificates.ServerPem, Certificates.ServerKeyPem));
         Assert.That(ServerSubject(server, "localhost"), Is.EqualTo("CN=localhost"));
     }
 
     [Test]
     public void APfxFileWithItsPasswordServes()
     {
-        string pfx = Path.Combine(Certificates.Folder, $"server-{poller}.pfx");
+        string pfx = Path.Combine(Certificates.Folder, $"server-{poller}-{engine}.pfx");
         File.WriteAllBytes(pfx, Certificates.Server.Export(X509ContentType.Pkcs12, "s3cret"));
-        using var server = new HttpsServer(Routes(), poller, https => https.Certificate = TlsCertificate.FromFiles(pfx, password: "s3cret"));
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.Certificate = TlsCertificate.FromFiles(pfx, password: "s3cret"));
         Assert.That(ServerSubject(server, "localhost"), Is.EqualTo("CN=localhost"));
     }
 
     [Test]
     public void AnEncryptedPemKeyWithItsPasswordServes()
     {
-        string certificate = Path.Combine(Certificates.Folder, $"encrypted-{poller}.pem");
-        string key = Path.Combine(Certificates.Folder, $"encrypted-{poller}.key");
+        string certificate = Path.Combine(Certificates.Folder, $"encrypted-{poller}-{engine}.pem");
+        string key = Path.Combine(Certificates.Folder, $"encrypted-{poller}-{engine}.key");
         File.WriteAllText(certificate, Certificates.Server.ExportCertificatePem());
         using ECDsa ecdsa = Certificates.Server.GetECDsaPrivateKey()!;
         File.WriteAllText(key, ecdsa.ExportEncryptedPkcs8PrivateKeyPem("k3y", new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 10_000)));
-        using var server = new HttpsServer(Routes(), poller, https => https.Certificate = TlsCertificate.FromFiles(certificate, key, "k3y"));
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.Certificate = TlsCertificate.FromFiles(certificate, key, "k3y"));
         Assert.That(ServerSubject(server, "localhost"), Is.EqualTo("CN=localhost"));
     }
 
@@ -74,7 +74,7 @@ public sealed class CertificateTests(PollerKind poller)
     {
         using X509Certificate2 a = Certificates.Issue("a.test");
         using X509Certificate2 wildcard = Certificates.Issue("*.b.test");
-        using var server = new HttpsServer(Routes(), poller, https =>
+        using var server = new HttpsServer(Routes(), poller, engine, https =>
         {
             https.ServerCertificates["a.test"] = new TlsCertificate(a);
             https.ServerCertificates["*.b.test"] = new TlsCertificate(wildcard);
@@ -92,7 +92,7 @@ public sealed class CertificateTests(PollerKind poller)
     {
         using X509Certificate2 chosen = Certificates.Issue("chosen.test");
         var asked = new List<string?>();
-        using var server = new HttpsServer(Routes(), poller, https => https.ServerCertificateSelector = name =>
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.ServerCertificateSelector = name =>
         {
             lock (asked) asked.Add(name);
             return name == "chosen.test" ? chosen : null;
@@ -106,7 +106,7 @@ public sealed class CertificateTests(PollerKind poller)
     public void WithoutADefaultAnUnknownHostNameFailsItsHandshakeOnly()
     {
         using X509Certificate2 a = Certificates.Issue("a.test");
-        using var server = new HttpsServer(Routes(), poller, https =>
+        using var server = new HttpsServer(Routes(), poller, engine, https =>
         {
             https.Certificate = null;
             https.ServerCertificates["a.test"] = new TlsCertificate(a);
@@ -122,7 +122,7 @@ public sealed class CertificateTests(PollerKind poller)
         string folder = Directory.CreateTempSubdirectory("snow-renew-").FullName;
         using X509Certificate2 first = Certificates.Issue("localhost", serial: 1);
         (string certificate, string key) = Certificates.WritePem(first, "live", folder);
-        using var server = new HttpsServer(Routes(), poller, https =>
+        using var server = new HttpsServer(Routes(), poller, engine, https =>
         {
             https.Certificate = TlsCertificate.FromFiles(certificate, key);
             https.CertificateReloadInterval = TimeSpan.Zero;
@@ -160,7 +160,7 @@ public sealed class CertificateTests(PollerKind poller)
     public async Task ARequiredClientCertificateIsSeenByTheHandler()
     {
         using X509Certificate2 clientCertificate = Certificates.Issue("snow-client", client: true);
-        using var server = new HttpsServer(Routes(), poller, https =>
+        using var server = new HttpsServer(Routes(), poller, engine, https =>
         {
             https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
             https.ClientCertificateValidation = (certificate, _, _) => Certificates.Trusts(certificate, SslPolicyErrors.RemoteCertificateChainErrors);
@@ -179,7 +179,7 @@ public sealed class CertificateTests(PollerKind poller)
     {
         using X509Certificate2 stranger = CreateSelfSignedClient();
         using X509Certificate2 trusted = Certificates.Issue("snow-client", client: true);
-        using var server = new HttpsServer(Routes(), poller, https =>
+        using var server = new HttpsServer(Routes(), poller, engine, https =>
         {
             https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
             https.ClientCertificateValidation = (certificate, _, _) => Certificates.Trusts(certificate, SslPolicyErrors.RemoteCertificateChainErrors);
@@ -208,18 +208,18 @@ public sealed class CertificateTests(PollerKind poller)
     public void MistakesFailAtStartNamingWhatIsWrong()
     {
         var app = new SnowApp(Routes(), new SnowOptions { Poller = poller, Loops = 1 });
-        Assert.That(() => app.Start(new SnowEndpoint("127.0.0.1", 0, new HttpsOptions())),
+        Assert.That(() => app.Start(new SnowEndpoint("127.0.0.1", 0, new HttpsOptions { Engine = engine })),
             Throws.ArgumentException.With.Message.Contains("no certificate"));
         Assert.That(() => TlsCertificate.FromFiles(Path.Combine(Certificates.Folder, "missing.pem"), Certificates.ServerKeyPem),
             Throws.ArgumentException.With.Message.Contains("missing.pem"));
         Assert.That(() => TlsCertificate.FromFiles(Certificates.ServerPem),
             Throws.ArgumentException.With.Message.Contains("key file"));
-        string pfx = Path.Combine(Certificates.Folder, $"bad-password-{poller}.pfx");
+        string pfx = Path.Combine(Certificates.Folder, $"bad-password-{poller}-{engine}.pfx");
         File.WriteAllBytes(pfx, Certificates.Server.Export(X509ContentType.Pkcs12, "right"));
         Assert.That(() => TlsCertificate.FromFiles(pfx, password: "wrong"), Throws.ArgumentException.With.Message.Contains(pfx));
         using var noKey = X509CertificateLoader.LoadCertificate(Certificates.Server.RawData);
         Assert.That(() => new TlsCertificate(noKey), Throws.ArgumentException.With.Message.Contains("private key"));
-        Assert.That(() => app.Start(new SnowEndpoint("127.0.0.1", 0, new HttpsOptions { Certificate = new TlsCertificate(Certificates.Server), HandshakeTimeout = TimeSpan.Zero })),
+        Assert.That(() => app.Start(new SnowEndpoint("127.0.0.1", 0, new HttpsOptions { Certificate = new TlsCertificate(Certificates.Server), HandshakeTimeout = TimeSpan.Zero, Engine = engine })),
             Throws.InstanceOf<ArgumentOutOfRangeException>());
         Assert.That(app.IsRunning, Is.False);
     }

@@ -5,10 +5,10 @@ using Snow.Native.Tests.Server;
 namespace Snow.Native.Tests.Tls;
 
 /// <summary>HTTPS as curl and openssl s_client see it: the chain, SNI, ALPN, both TLS versions, and handshake
-/// edges (an h2-only offer, client-initiated renegotiation). Once per poller.</summary>
-[TestFixtureSource(typeof(AvailablePollers), nameof(AvailablePollers.Kinds))]
+/// edges (an h2-only offer, client-initiated renegotiation). Once per poller and TLS engine.</summary>
+[TestFixtureSource(typeof(TlsVariants), nameof(TlsVariants.Cases))]
 [NonParallelizable]
-public sealed class ExternalClientTests(PollerKind poller)
+public sealed class ExternalClientTests(PollerKind poller, TlsEngine engine)
 {
     private static TestCertificates Certificates => TestCertificates.Instance;
 
@@ -20,7 +20,7 @@ public sealed class ExternalClientTests(PollerKind poller)
     [Test]
     public void CurlWithTheCaCertificateGetsTheAnswer()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         (int code, string output) = Run("curl", "-sS", "--max-time", "20", "--cacert", Certificates.AuthorityPem,
             "-w", " %{http_version} %{ssl_verify_result}", $"https://localhost:{server.Port}/index/");
         Assert.That(code, Is.EqualTo(0), output);
@@ -31,7 +31,7 @@ public sealed class ExternalClientTests(PollerKind poller)
     [TestCase("-tls1_3", "TLSv1.3")]
     public void OpenSslSeesTheVersionTheChainAndAnswers(string version, string expected)
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         (int code, string output) = SClient(server, "GET /index/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
             version, "-servername", "localhost", "-verify_return_error", "-ign_eof");
         Assert.That(code, Is.EqualTo(0), output);
@@ -44,7 +44,7 @@ public sealed class ExternalClientTests(PollerKind poller)
     public void SniThroughOpenSslPicksTheNamedCertificate()
     {
         using var a = Certificates.Issue("a.test");
-        using var server = new HttpsServer(Routes(), poller, https => https.ServerCertificates["a.test"] = new TlsCertificate(a));
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.ServerCertificates["a.test"] = new TlsCertificate(a));
         (_, string named) = SClient(server, "", "-servername", "a.test");
         (_, string other) = SClient(server, "", "-servername", "b.test");
         Assert.That(named, Does.Contain("subject=CN=a.test").Or.Contain("subject=CN = a.test"));
@@ -54,7 +54,7 @@ public sealed class ExternalClientTests(PollerKind poller)
     [Test]
     public void AlpnChoosesHttp11AndRefusesAClientThatOffersOnlyH2()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         (_, string http11) = SClient(server, "GET /index/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
             "-alpn", "h2,http/1.1", "-servername", "localhost", "-ign_eof");
         Assert.That(http11, Does.Contain("ALPN protocol: http/1.1"));
@@ -73,7 +73,7 @@ public sealed class ExternalClientTests(PollerKind poller)
     [Test]
     public void ClientInitiatedRenegotiationIsRefusedAndLeavesNothing()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         // "R" at the start of a line asks s_client to renegotiate (TLS 1.2 only); the server must not go along.
         (int code, string output) = SClient(server, "R\n", "-tls1_2", "-servername", "localhost");
         Assert.That(output, Does.Contain("RENEGOTIATING"));

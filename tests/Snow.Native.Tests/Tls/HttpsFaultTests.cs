@@ -7,12 +7,12 @@ using Snow.Native.Tests.Server;
 namespace Snow.Native.Tests.Tls;
 
 /// <summary>
-/// What a TLS port does with clients that misbehave, once per poller: every one is answered or closed, never left
+/// What a TLS port does with clients that misbehave, once per poller and TLS engine: every one is answered or closed, never left
 /// hanging, and each leaves nothing behind (no connection, no pooled buffer).
 /// </summary>
-[TestFixtureSource(typeof(AvailablePollers), nameof(AvailablePollers.Kinds))]
+[TestFixtureSource(typeof(TlsVariants), nameof(TlsVariants.Cases))]
 [NonParallelizable]
-public sealed class HttpsFaultTests(PollerKind poller)
+public sealed class HttpsFaultTests(PollerKind poller, TlsEngine engine)
 {
     private static readonly TimeSpan Short = TimeSpan.FromSeconds(10);
 
@@ -21,7 +21,7 @@ public sealed class HttpsFaultTests(PollerKind poller)
     [Test]
     public void PlainHttpToTheTlsPortGetsAClearText400AndAClose()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         using TestClient client = server.ConnectRaw(Short);
         client.Send("GET /index/ HTTP/1.1\r\nHost: localhost\r\n\r\n");
         WireResponse response = client.ReadResponse();
@@ -35,7 +35,7 @@ public sealed class HttpsFaultTests(PollerKind poller)
     [Test]
     public void BytesThatAreNeitherTlsNorTextAreClosedAtOnce()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         using TestClient client = server.ConnectRaw(Short);
         client.Send([0x00, 0x01, 0x02, 0x03]);
         Assert.That(client.WaitForClose(), Is.True);
@@ -45,7 +45,7 @@ public sealed class HttpsFaultTests(PollerKind poller)
     [Test]
     public void AHandshakeThatNeverStartsIsClosedByTheHandshakeTimeout()
     {
-        using var server = new HttpsServer(Routes(), poller, https => https.HandshakeTimeout = TimeSpan.FromSeconds(1));
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.HandshakeTimeout = TimeSpan.FromSeconds(1));
         using TestClient client = server.ConnectRaw(Short);
         Assert.That(RunningServer.Eventually(() => server.App.ConnectionCount == 1), Is.True);
         Assert.That(client.WaitForClose(), Is.True, "closed by the server within the client's 10 s");
@@ -55,7 +55,7 @@ public sealed class HttpsFaultTests(PollerKind poller)
     [Test]
     public void AHandshakeStoppedHalfWayIsClosedByTheHandshakeTimeout()
     {
-        using var server = new HttpsServer(Routes(), poller, https => https.HandshakeTimeout = TimeSpan.FromSeconds(1));
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.HandshakeTimeout = TimeSpan.FromSeconds(1));
         using TestClient client = server.ConnectRaw(Short);
         byte[] hello = ClientHello();
         client.Send(hello.AsSpan(0, hello.Length / 2)); // half a ClientHello, then nothing
@@ -66,7 +66,7 @@ public sealed class HttpsFaultTests(PollerKind poller)
     [Test]
     public void TruncatedHandshakesAndResetsInEveryStateLeakNothing()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         byte[] hello = ClientHello();
         foreach (int cut in new[] { 1, 5, 6, hello.Length / 2, hello.Length - 1, hello.Length })
         {
@@ -109,7 +109,7 @@ public sealed class HttpsFaultTests(PollerKind poller)
     [Test]
     public void AClientOfferingNoSharedVersionFailsTheHandshakeCleanly()
     {
-        using var server = new HttpsServer(Routes(), poller, https => https.EnabledProtocols = System.Security.Authentication.SslProtocols.Tls13);
+        using var server = new HttpsServer(Routes(), poller, engine, https => https.EnabledProtocols = System.Security.Authentication.SslProtocols.Tls13);
         using TestClient client = server.ConnectRaw(Short);
         Assert.Throws(Is.InstanceOf<Exception>(), () => client.StartTls(options: new System.Net.Security.SslClientAuthenticationOptions
         {
@@ -121,7 +121,7 @@ public sealed class HttpsFaultTests(PollerKind poller)
     [Test]
     public void StoppingTheServerClosesHandshakesAndIdleTlsConnections()
     {
-        var server = new HttpsServer(Routes(), poller);
+        var server = new HttpsServer(Routes(), poller, engine);
         using TestClient waiting = server.ConnectRaw(Short); // no handshake yet
         using TestClient idle = server.ConnectRaw(Short).StartTls();
         Assert.That(RunningServer.Eventually(() => server.App.ConnectionCount == 2), Is.True);

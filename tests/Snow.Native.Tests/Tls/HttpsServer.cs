@@ -6,10 +6,10 @@ namespace Snow.Native.Tests.Tls;
 /// <summary>A <see cref="SnowApp"/> with an HTTPS endpoint (and optionally a plain one) on free 127.0.0.1 ports.</summary>
 internal sealed class HttpsServer : IDisposable
 {
-    public HttpsServer(IEnumerable<Route> routes, PollerKind poller, Action<HttpsOptions>? configure = null, bool alsoPlain = false, Action<SnowOptions>? options = null)
+    public HttpsServer(IEnumerable<Route> routes, PollerKind poller, TlsEngine engine, Action<HttpsOptions>? configure = null, bool alsoPlain = false, Action<SnowOptions>? options = null)
     {
         TestCertificates certificates = TestCertificates.Instance;
-        Https = new HttpsOptions { Certificate = new TlsCertificate(certificates.Server) };
+        Https = new HttpsOptions { Certificate = new TlsCertificate(certificates.Server), Engine = engine };
         configure?.Invoke(Https);
         var settings = new SnowOptions { Poller = poller, Loops = 1, ShutdownTimeout = TimeSpan.Zero };
         options?.Invoke(settings);

@@ -9,10 +9,10 @@ using Snow.Native.Tests.Server;
 
 namespace Snow.Native.Tests.Tls;
 
-/// <summary>HTTPS with .NET's own client over real sockets, once per poller.</summary>
-[TestFixtureSource(typeof(AvailablePollers), nameof(AvailablePollers.Kinds))]
+/// <summary>HTTPS with .NET's own client over real sockets, once per poller and TLS engine.</summary>
+[TestFixtureSource(typeof(TlsVariants), nameof(TlsVariants.Cases))]
 [NonParallelizable]
-public sealed class HttpsTests(PollerKind poller)
+public sealed class HttpsTests(PollerKind poller, TlsEngine engine)
 {
     private static Route[] Routes() =>
     [
@@ -32,7 +32,7 @@ public sealed class HttpsTests(PollerKind poller)
     [Test]
     public async Task HttpClientGetsAnswersOverOneKeptAliveConnection()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         using HttpClient client = TestCertificates.Instance.Client();
         for (int i = 0; i < 5; i++)
         {
@@ -46,7 +46,7 @@ public sealed class HttpsTests(PollerKind poller)
     [TestCase(SslProtocols.Tls13)]
     public async Task BothTlsVersionsAreServed(SslProtocols protocol)
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         using HttpClient client = TestCertificates.Instance.Client(protocols: protocol);
         Assert.That(await client.GetStringAsync(server.Url("/index/")), Is.EqualTo("OK"));
     }
@@ -54,7 +54,7 @@ public sealed class HttpsTests(PollerKind poller)
     [Test]
     public async Task PlainAndHttpsEndpointsServeOneApp()
     {
-        using var server = new HttpsServer(Routes(), poller, alsoPlain: true);
+        using var server = new HttpsServer(Routes(), poller, engine, alsoPlain: true);
         Assert.That(server.App.Endpoints, Has.Count.EqualTo(2));
         Assert.That(server.App.Endpoints[0].Url, Does.StartWith("https://127.0.0.1:"));
         Assert.That(server.App.Endpoints[1].Url, Does.StartWith("http://127.0.0.1:"));
@@ -66,7 +66,7 @@ public sealed class HttpsTests(PollerKind poller)
     [Test]
     public async Task LargeResponsesAndUploadsCrossManyRecords()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         using HttpClient client = TestCertificates.Instance.Client();
         byte[] body = await client.GetByteArrayAsync(server.Url("/big/"));
         Assert.That(body, Is.EqualTo(BigBody));
@@ -78,7 +78,7 @@ public sealed class HttpsTests(PollerKind poller)
     [Test]
     public void PipelinedRequestsAreAnsweredInOrder()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         using TestClient client = server.ConnectRaw().StartTls();
         var pipeline = new StringBuilder();
         for (int i = 0; i < 20; i++) pipeline.Append(i % 2 == 0 ? "GET /index/ HTTP/1.1\r\nHost: x\r\n\r\n" : "GET /scheme/ HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -92,7 +92,7 @@ public sealed class HttpsTests(PollerKind poller)
     [Test]
     public void AnIdleKeptAliveTlsConnectionHoldsNoBuffer()
     {
-        using var server = new HttpsServer(Routes(), poller);
+        using var server = new HttpsServer(Routes(), poller, engine);
         using TestClient client = server.ConnectRaw().StartTls();
         client.Send("GET /index/ HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.That(client.ReadResponse().Text, Is.EqualTo("OK"));

@@ -14,7 +14,7 @@ public sealed class SecureWebSocketTests(PollerKind poller)
     public async Task AnEchoOverWssWithCompressionAndTheCloseHandshake()
     {
         var options = new WebSocketOptions { EnableCompression = true };
-        using var server = new HttpsServer([("^/ws$", r => r.AcceptWebSocket(WsSession.Echo, options))], poller);
+        using var server = new HttpsServer([("^/ws$", r => r.AcceptWebSocket(WsSession.Echo, options))], poller, TlsEngine.Auto);
         using var client = new ClientWebSocket();
         client.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => TestCertificates.Instance.Trusts(certificate, errors);
         client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();

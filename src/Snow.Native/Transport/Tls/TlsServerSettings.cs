@@ -11,8 +11,12 @@ internal sealed class TlsServerSettings(
     ServerOptionsSelectionCallback selectOptions,
     object? selectState,
     long handshakeTimeoutMilliseconds,
-    ReadOnlyMemory<byte> clearTextReply)
+    ReadOnlyMemory<byte> clearTextReply,
+    OpenSslEndpoint? openSsl = null)
 {
+    /// <summary>Set when the endpoint's engine is OpenSSL driven directly (<see cref="OpenSslTransport"/>); null: SslStream.</summary>
+    public OpenSslEndpoint? OpenSsl { get; } = openSsl;
+
     public ServerOptionsSelectionCallback SelectOptions { get; } = selectOptions;
 
     public object? SelectState { get; } = selectState;
@@ -21,6 +25,35 @@ internal sealed class TlsServerSettings(
 
     /// <summary>Sent, unencrypted, to a client whose first bytes were not a TLS record but text.</summary>
     public ReadOnlyMemory<byte> ClearTextReply { get; } = clearTextReply;
+}
+
+/// <summary>ALPN: what the server offers, most preferred first. The one place where "h2" joins once HTTP/2 exists.</summary>
+internal static class TlsApplicationProtocols
+{
+    public static readonly List<SslApplicationProtocol> Offered = [SslApplicationProtocol.Http11];
+}
+
+/// <summary>
+/// An endpoint served by the OpenSSL engine: the context every session starts in (the endpoint's settings, no
+/// certificate), and its certificates, chosen by the client's hello.
+/// </summary>
+internal sealed class OpenSslEndpoint(OpenSslContext baseContext, IOpenSslCredentials credentials)
+{
+    public OpenSslContext BaseContext { get; } = baseContext;
+
+    public IOpenSslCredentials Credentials { get; } = credentials;
+}
+
+/// <summary>The certificates of an endpoint, as the OpenSSL engine asks for them during a handshake (loop thread).</summary>
+internal interface IOpenSslCredentials
+{
+    /// <summary>The context holding the certificate for <paramref name="hostName"/> (SNI; null when none was sent);
+    /// throws <see cref="System.Security.Authentication.AuthenticationException"/> when there is none.</summary>
+    OpenSslContext For(string? hostName);
+
+    /// <summary>Whether the client's certificate, with the chain it presented, is accepted.</summary>
+    bool AcceptClientCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection presentedChain);
 }
 
 /// <summary>What a protocol may ask of the TLS session under it (the request's client certificate, ALPN).</summary>

@@ -26,7 +26,7 @@ namespace Snow.Native.Transport.Tls;
 /// Before any protocol speaks, the transport is its own protocol: the handshake, with its time limit. Then the
 /// endpoint's callback chooses the protocol (by ALPN) and it takes over.
 /// </summary>
-internal sealed partial class TlsTransport : ConnectionTransport, IReadinessHandler, IConnectionProtocol, ITlsSession
+internal sealed class TlsTransport : HandshakingTransport, IReadinessHandler, ITlsSession
 {
     private const int RecordReadSize = 16 * 1024 + 512; // one whole TLS record per read
     private const int PlaintextPerRecord = 16 * 1024;   // the largest record

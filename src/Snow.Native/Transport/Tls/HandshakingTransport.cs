@@ -1,7 +1,10 @@
 namespace Snow.Native.Transport.Tls;
 
-/// <summary>Before any protocol speaks, the TLS transport is its own protocol: the handshake and its time limit.</summary>
-internal sealed partial class TlsTransport
+/// <summary>
+/// A transport that negotiates before any protocol speaks (TLS, with either engine): until its handshake is done it
+/// is its own protocol, which hears nothing but the handshake's time limit, the peer's end and the server's stop.
+/// </summary>
+internal abstract class HandshakingTransport(TransportContext context) : ConnectionTransport(context), IConnectionProtocol
 {
     void IConnectionProtocol.OnInput()
     {
