@@ -74,7 +74,7 @@ internal static class WebSocketLoad
     private static async Task EchoAsync(IPEndPoint server, string host, string path, int connections, TimeSpan duration, int size,
         Report report, CancellationToken cancellation)
     {
-        List<WebSocketClient> clients = await OpenAsync(server, host, path, connections, cancellation);
+        List<WebSocketClient> clients = OpenBlocking(server, host, path, connections, cancellation);
         byte[] frame = WebSocketClient.Frame(2, new byte[size]);
         try
         {
@@ -199,11 +199,11 @@ internal static class WebSocketLoad
     private static async Task BroadcastAsync(IPEndPoint server, string host, string path, string publishPath, int connections, int rounds,
         Report report, CancellationToken cancellation)
     {
-        List<WebSocketClient> clients = await OpenAsync(server, host, path, connections, cancellation);
+        List<WebSocketClient> clients = OpenBlocking(server, host, path, connections, cancellation);
         // The publish requests go over one keep-alive connection opened beforehand: a round times the request and
         // the delivery, not a TCP connect or a thread-pool hop on the client's core.
         using var publisher = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 60_000 };
-        await publisher.ConnectAsync(server, cancellation).ConfigureAwait(false);
+        publisher.Connect(server);
         try
         {
             var times = new List<double>();
@@ -307,6 +307,26 @@ internal static class WebSocketLoad
                 double.TryParse(part.AsSpan(key.Length + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) return value;
         }
         return null;
+    }
+
+    /// <summary>Opens <paramref name="count"/> WebSockets one after another with blocking calls (see <see cref="WebSocketClient.Connect"/>).</summary>
+    private static List<WebSocketClient> OpenBlocking(IPEndPoint server, string host, string path, int count, CancellationToken cancellation)
+    {
+        var clients = new List<WebSocketClient>(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                clients.Add(WebSocketClient.Connect(server, host, path));
+            }
+        }
+        catch
+        {
+            foreach (WebSocketClient client in clients) client.Dispose();
+            throw;
+        }
+        return clients;
     }
 
     private static async Task<List<WebSocketClient>> OpenAsync(IPEndPoint server, string host, string path, int count, CancellationToken cancellation)
