@@ -126,9 +126,10 @@ internal static class WebSocketLoad
     {
         if (processId <= 0) throw new IOException("--pid is required for the idle measurement");
         var memory = new ResidentMemory([processId]);
-        // The warm-up: as many upgrades as the measurement makes, then two smaller rounds, with messages, and pauses
-        // for the JIT's tiering: its final code (and the JIT's own memory) is a one-time cost, not per connection, and
-        // would otherwise land in the measured phase. Either server's tables keep the size they grew to (capacity).
+        // The warm-up does what the measured phase does (as many upgrades, left idle for a few heartbeats, a full
+        // collection), then two smaller rounds with messages, with pauses for the JIT's tiering: its final code (and
+        // the JIT's own memory) is a one-time cost, not per connection, and would otherwise land in the measured phase.
+        // Either server's tables keep the size they grew to (capacity).
         for (int round = 0; round < 3; round++)
         {
             List<WebSocketClient> warm = await OpenAsync(server, host, path, round == 0 ? connections : 1000, cancellation);
@@ -140,6 +141,12 @@ internal static class WebSocketLoad
                     await warm[c].SendAsync(frame, cancellation);
                     await warm[c].ReceiveFrameAsync(cancellation);
                 }
+            }
+            if (round == 0)
+            {
+                // As the measured phase will: idle for a few of the server's heartbeats, then a full collection.
+                await Task.Delay(3000, cancellation);
+                await FullCollectionAsync(server, host, gcPath, cancellation);
             }
             foreach (WebSocketClient client in warm) client.Dispose();
             await Task.Delay(1000, cancellation);
