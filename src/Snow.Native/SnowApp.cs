@@ -342,9 +342,10 @@ public sealed partial class SnowApp : IDisposable, IAsyncDisposable
         {
             context.Adopt(fd, tls);
         }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or ErrnoException)
+        catch (Exception e) when (e is ArgumentOutOfRangeException or ErrnoException or InvalidOperationException)
         {
-            // select cannot hold descriptors past FD_SETSIZE: refuse this connection, keep serving the others.
+            // select cannot hold descriptors past FD_SETSIZE, OpenSSL may have no memory for a session: refuse this
+            // connection, keep serving the others.
             // The transport left the list (which released the gate) without closing the descriptor.
             ServerLog.ConnectionRefused(context.Logger, e.Message);
             Libc.Close(fd);

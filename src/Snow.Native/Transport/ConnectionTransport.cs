@@ -7,8 +7,8 @@ namespace Snow.Native.Transport;
 /// read, the send stall, and the lingering close (the write side is shut only once the output queue has drained,
 /// then whatever the peer still sends is read and dropped, so a last response is not destroyed by a reset). It
 /// knows nothing of HTTP: a protocol (<see cref="IConnectionProtocol"/>) reads <see cref="Input"/>, appends to
-/// <see cref="Output"/> and may hand the transport to another protocol. The kinds (a socket; an in-memory pipe;
-/// TLS later) only move bytes. Loop thread only.
+/// <see cref="Output"/> and may hand the transport to another protocol. The kinds (a socket; TLS over a socket, by OpenSSL or SslStream;
+/// an in-memory pipe) only move bytes. Loop thread only.
 /// </summary>
 internal abstract class ConnectionTransport
 {

@@ -144,10 +144,22 @@ internal sealed unsafe class OpenSslTransport : HandshakingTransport, IReadiness
     protected override void Open()
     {
         _ssl = SslNew(_endpoint.BaseContext.Pointer);
-        if (_ssl == 0 || SslSetFd(_ssl, _fd) != 1) throw new InvalidOperationException($"OpenSSL could not start a session: {TakeErrors()}");
+        if (_ssl == 0 || SslSetFd(_ssl, _fd) != 1)
+        {
+            FreeSession();
+            throw new InvalidOperationException($"OpenSSL could not start a session: {TakeErrors()}");
+        }
         SslSetAcceptState(_ssl);
         _interest = PollInterest.Read;
-        _token = Context.Loop.Register(_fd, _interest, this);
+        try
+        {
+            _token = Context.Loop.Register(_fd, _interest, this);
+        }
+        catch
+        {
+            FreeSession(); // the caller closes the socket
+            throw;
+        }
         SetTimer(TimerReason.Handshake, _settings.HandshakeTimeoutMilliseconds);
     }
 
@@ -399,12 +411,15 @@ internal sealed unsafe class OpenSslTransport : HandshakingTransport, IReadiness
     protected override void CloseTransport()
     {
         SocketCalls.UnregisterAndClose(Context.Loop, _fd, _token);
-        if (_ssl != 0)
-        {
-            SslFree(_ssl);
-            _ssl = 0;
-        }
+        FreeSession();
         _clearText.Release(Pool);
+    }
+
+    private void FreeSession()
+    {
+        if (_ssl == 0) return;
+        SslFree(_ssl);
+        _ssl = 0;
     }
 
     protected override void InterestChanged()
