@@ -8,7 +8,8 @@ namespace Snow.Native.BenchServer;
 /// The WebSocket endpoints of the bench server: /ws/ (an echo on Snow.Native's codec, an async session),
 /// /ws-callback/ (the same echo in the callback style: no session state machine per connection), /ws-managed/ (the same echo
 /// on System.Net.WebSockets over <see cref="LoopStream"/>, for the codec comparison), /ws-sub/ (subscribes to the
-/// "bench" topic) and /publish/ (publishes one message to it; ?subscribers=N first waits, bounded, for N).
+/// "bench" topic) and /publish/ (publishes one message to it; ?subscribers=N first waits, bounded, for N; answers
+/// "subscribers=N server_us=T gc_pause_us=P", the server's own time for the publish).
 /// </summary>
 internal static class WebSocketEndpoints
 {
@@ -28,7 +29,24 @@ internal static class WebSocketEndpoints
             }
         })),
         new Route("^/publish/$", Publish),
+        new Route("^/gc/$", _ => new HttpResponse(FullCollection(), 200, "text/plain")),
     ];
+
+    /// <summary>
+    /// /gc/: a full, compacting, blocking collection (twice, finalizers between), so that the idle measurement reads
+    /// held memory and not garbage not yet collected; answers "heap_bytes=B committed_bytes=C rss_bytes=R" after it (the managed heap's
+    /// live bytes, what the GC holds committed, and the process's resident set, all after the collection). Both bench servers have it alike.
+    /// </summary>
+    internal static string FullCollection()
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        return FormattableString.Invariant($"heap_bytes={GC.GetTotalMemory(false)} committed_bytes={GC.GetGCMemoryInfo().TotalCommittedBytes} rss_bytes={Environment.WorkingSet}");
+    }
 
     private static async Task Echo(WebSocketConnection ws)
     {
@@ -85,7 +103,14 @@ internal static class WebSocketEndpoints
         {
             for (int i = 0; i < 3000 && Topics.SubscriberCount("bench") < wanted; i++) await Task.Delay(10);
         }
+        // The server's own figure beside the client's: from the publish call until it returned, which (one loop, the
+        // publisher on it) is when the last subscriber's frame was handed to the kernel; and the GC's pauses meanwhile.
+        TimeSpan pausedBefore = GC.GetTotalPauseDuration();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         Topics.Publish("bench", Broadcast);
-        return new HttpResponse(Topics.SubscriberCount("bench").ToString(System.Globalization.CultureInfo.InvariantCulture), 200, "text/plain");
+        double serverMicroseconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        double pauseMicroseconds = (GC.GetTotalPauseDuration() - pausedBefore).TotalMicroseconds;
+        return new HttpResponse(FormattableString.Invariant(
+            $"subscribers={Topics.SubscriberCount("bench")} server_us={serverMicroseconds:0} gc_pause_us={pauseMicroseconds:0}"), 200, "text/plain");
     }
 }

@@ -42,6 +42,43 @@ internal sealed class WebSocketClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Connects and upgrades with blocking calls only. A socket that never ran an async operation is never added to
+    /// .NET's own socket engine (its epoll and its thread), so the frames the client's one readiness loop reads do not
+    /// wake a second thread on the client's core for every message as well.
+    /// </summary>
+    public static WebSocketClient Connect(IPEndPoint server, string hostHeader, string path)
+    {
+        var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 30_000 };
+        try
+        {
+            socket.Connect(server);
+            var client = new WebSocketClient(socket);
+            socket.Send(Encoding.ASCII.GetBytes(
+                $"GET {path} HTTP/1.1\r\nHost: {hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+            while (true)
+            {
+                int end = client._buffer.AsSpan(0, client._end).IndexOf("\r\n\r\n"u8);
+                if (end >= 0)
+                {
+                    string head = Encoding.ASCII.GetString(client._buffer, 0, end);
+                    if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)) throw new IOException($"no 101: {head.Split('\r')[0]}");
+                    client._start = end + 4;
+                    return client;
+                }
+                int read = socket.Receive(client._buffer, client._end, client._buffer.Length - client._end, SocketFlags.None);
+                if (read == 0) throw new IOException("the server closed the connection");
+                client._end += read;
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A masked final frame of <paramref name="opcode"/> (the key is fixed: load, not security).</summary>
     public static byte[] Frame(int opcode, ReadOnlySpan<byte> payload)
     {

@@ -5,9 +5,14 @@
 #   running at once on core 0, taken in turn over ROUNDS rounds of DURATION (order rotating), after a warm-up;
 #   Snow also on /ws-managed/ (System.Net.WebSockets.WebSocket.CreateFromStream over a loop stream: the codec
 #   comparison) as the row "snow (managed codec)";
-# - the time to deliver one broadcast to WS_SUBSCRIBERS (10,000) subscribers (median of 5), each server alone;
+# - the time to deliver one broadcast to WS_SUBSCRIBERS (10,000) subscribers (median of 5), each server alone,
+#   timed by the client from sending the publish request until every subscriber has its frame, with the server's
+#   own figure (first send to last) beside it; and the kernel's floor for the same delivery, measured alone by
+#   bench/broadcast-floor/broadcast-floor.c (one send() per subscriber from C on the server core, read on the client core);
 # - RSS per idle WebSocket at WS_IDLE_CONNECTIONS (9,000), each server alone and freshly started (Snow twice:
-#   the async echo session of /ws/ and the callback echo of /ws-callback/, which holds no session state machine).
+#   the async echo session of /ws/ and the callback echo of /ws-callback/, which holds no session state machine),
+#   both readings after a full collection in the server (its /gc/, both servers alike), and the live managed
+#   bytes per connection that collection reports.
 # WS_PARTS="echo broadcast idle" chooses the parts.
 # Each client run is bounded by timeout. Results: WS[server:key]; print_websocket_table prints them.
 
@@ -40,6 +45,7 @@ websocket_tests() {
   WS_SERVERS=("${started[@]}")
   ws_part echo && ws_echo_rounds "${started[@]}"
   stop_all_servers
+  ws_part broadcast && ws_floor
   for name in "${started[@]}"; do
     WS[$name:echo]=$(ws_median "$name" echo)
     [ "$name" = snow ] && WS[snow-managed:echo]=$(ws_median snow-managed echo)
@@ -99,7 +105,22 @@ ws_broadcast() {
     --connections "$WS_SUBSCRIBERS" --rounds 5
   WS[$name:broadcast]=$(ws_value "$output" broadcast_median_ms)
   WS[$name:broadcast_max]=$(ws_value "$output" broadcast_max_ms)
+  WS[$name:broadcast_server]=$(ws_value "$output" broadcast_server_median_ms)
+  WS[$name:broadcast_server_max]=$(ws_value "$output" broadcast_server_max_ms)
   stop_server "$name"
+}
+
+# The kernel's floor for one broadcast (no server): compiled here with the system's C compiler.
+ws_floor() {
+  local source=$ROOT/bench/broadcast-floor/broadcast-floor.c binary=$RESULTS/broadcast-floor output=$RESULTS/ws-broadcast-floor.txt
+  command -v cc >/dev/null || "$ROOT/scripts/deps.sh" gcc >>"$RUN_LOG" 2>&1 || { note "no C compiler: the broadcast floor is skipped"; return; }
+  cc -O2 -o "$binary" "$source" 2>>"$RUN_LOG" || { note "broadcast-floor.c did not compile"; return; }
+  log "kernel floor: one send per subscriber to $WS_SUBSCRIBERS subscribers"
+  run_client timeout 120 "$binary" "$WS_SUBSCRIBERS" 7 "$SERVER_CORE" "$CLIENT_CORE" >"$output" 2>>"$RESULTS/websocket-client.log" ||
+    { note "broadcast-floor failed (see $(basename "$output"))"; return; }
+  WS[floor:broadcast]=$(ws_value "$output" floor_median_ms)
+  WS[floor:broadcast_max]=$(ws_value "$output" floor_max_ms)
+  WS[floor:us_per_send]=$(ws_value "$output" floor_us_per_send)
 }
 
 # Idle RSS on PATH, on a freshly started server alone, into WS[server:KEY].
@@ -111,6 +132,7 @@ ws_idle() {
   ws_client "$output" idle --url "http://$HOST:$(port_of "$name")" --path "$path" --connections "$WS_IDLE_CONNECTIONS" \
     --pid "${MEMORY_PIDS[$name]}"
   WS[$name:$key]=$(ws_value "$output" ws_idle_rss_per_conn_bytes)
+  WS[$name:${key}_heap]=$(ws_value "$output" ws_idle_heap_per_conn_bytes)
   stop_server "$name"
 }
 
@@ -121,6 +143,10 @@ print_websocket_table() {
   echo "|---|---|---|---|---|"
   echo "| echo round trips/s, $WS_CONNECTIONS connections (median of $ROUNDS) | $(cell "$(rounded "${WS[snow:echo]:-}")") | $(cell "$(rounded "${WS[snow-managed:echo]:-}")") | $(cell "$(rounded "${WS[kestrel:echo]:-}")") | $(ratio "${WS[snow:echo]:-}" "${WS[kestrel:echo]:-}") |"
   echo "| one broadcast to $WS_SUBSCRIBERS subscribers, ms (median of 5; worst) | $(cell "${WS[snow:broadcast]:-}") ($(cell "${WS[snow:broadcast_max]:-}")) | — | $(cell "${WS[kestrel:broadcast]:-}") ($(cell "${WS[kestrel:broadcast_max]:-}")) | $(ratio "${WS[kestrel:broadcast]:-}" "${WS[snow:broadcast]:-}")x faster |"
+  echo "| the same, the server's own time (first send to last), ms (median; worst) | $(cell "${WS[snow:broadcast_server]:-}") ($(cell "${WS[snow:broadcast_server_max]:-}")) | — | $(cell "${WS[kestrel:broadcast_server]:-}") ($(cell "${WS[kestrel:broadcast_server_max]:-}")) | |"
+  echo "| kernel floor: one send() per subscriber from C, ms (median of 7; worst; µs per send) | $(cell "${WS[floor:broadcast]:-}") ($(cell "${WS[floor:broadcast_max]:-}"); $(cell "${WS[floor:us_per_send]:-}") µs) | — | — | |"
   echo "| RSS per idle WebSocket at $WS_IDLE_CONNECTIONS (async session), bytes | $(cell "${WS[snow:idle]:-}") | — | $(cell "${WS[kestrel:idle]:-}") | $(ratio "${WS[snow:idle]:-}" "${WS[kestrel:idle]:-}") |"
   echo "| RSS per idle WebSocket at $WS_IDLE_CONNECTIONS (Snow: callback style), bytes | $(cell "${WS[snow:idle_callback]:-}") | — | $(cell "${WS[kestrel:idle]:-}") | $(ratio "${WS[snow:idle_callback]:-}" "${WS[kestrel:idle]:-}") |"
+  echo "| live managed bytes per idle WebSocket (async session; after a full GC) | $(cell "${WS[snow:idle_heap]:-}") | — | $(cell "${WS[kestrel:idle_heap]:-}") | $(ratio "${WS[snow:idle_heap]:-}" "${WS[kestrel:idle_heap]:-}") |"
+  echo "| live managed bytes per idle WebSocket (Snow: callback style; after a full GC) | $(cell "${WS[snow:idle_callback_heap]:-}") | — | $(cell "${WS[kestrel:idle_heap]:-}") | $(ratio "${WS[snow:idle_callback_heap]:-}" "${WS[kestrel:idle_heap]:-}") |"
 }

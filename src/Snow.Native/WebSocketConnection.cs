@@ -30,43 +30,45 @@ public sealed partial class WebSocketConnection
 
     private readonly ConnectionTransport _transport;
     private readonly WebSocketSettings _settings;
-    private readonly WebSocketHandlers _handlers;
-    // Guards the send state shared with other threads. The handlers record is this connection's own (made per
-    // accepted request), so its monitor serves: no lock object per connection.
-    private readonly object _gate;
+    private readonly WebSocketHandlers _handlers; // shared by the connections accepted with the same callbacks
 
-    // The receive in progress: one at a time, completed on the loop.
-    private ManualResetValueTaskSourceCore<WebSocketMessage> _receive;
+    // Guards the send state shared with other threads: the transport's monitor, an object this connection owns
+    // and nothing else locks (no lock object per connection).
+    private object Gate => _transport;
+
+    // The receive in progress: one at a time, completed on the loop. Its result is kept in parts (the kind in the
+    // core, the data's buffer and length here) rather than as a whole message struct, which idle sessions would
+    // carry for nothing.
+    private ManualResetValueTaskSourceCore<WebSocketMessageKind> _receive;
+    private byte[]? _receivedBuffer;
+    private int _receivedLength;
     private int _receiveBusy;
     private bool _receiving;
 
-    // Frames sent from other threads, until the loop moves them into the transport's output.
-    private byte[]? _pending;
-    private int _pendingLength;
-    private bool _pumpScheduled;
+    // The session's task while it runs (for its end: closed normally, or 1011 if it threw).
+    private Task? _session;
+
+    // Bytes queued for the client: the transport's output and the frames other threads sent (see WebSocketConnection.Rare.cs).
     private volatile int _queued;
-    private TaskCompletionSource<bool>? _drainWaiter;
-    private TaskCompletionSource? _completion;
 
     internal WebSocketConnection(ConnectionTransport transport, WebSocketSettings settings, WebSocketHandlers handlers, string? subProtocol,
         DeflateAgreement? deflate = null)
     {
         _transport = transport;
-        _deflateAgreement = deflate;
-        _gate = handlers;
+        if (deflate is not null) Rare.NegotiatedDeflate = deflate;
         _settings = settings;
         _handlers = handlers;
-        SubProtocol = subProtocol;
+        if (subProtocol is not null) Rare.SubProtocol = subProtocol;
         _receive.RunContinuationsAsynchronously = false;
         // The 101 is not written yet: the application starts once this protocol has the transport.
         transport.Loop.Post(static state => ((WebSocketConnection)state!).Begin(), this);
     }
 
     /// <summary>The subprotocol chosen in the handshake (see <see cref="WebSocketOptions.SubProtocols"/>), or null.</summary>
-    public string? SubProtocol { get; }
+    public string? SubProtocol => _rare?.SubProtocol;
 
     /// <summary>Whether permessage-deflate was negotiated (see <see cref="WebSocketOptions.EnableCompression"/>).</summary>
-    public bool IsCompressed => _deflateAgreement is not null;
+    public bool IsCompressed => NegotiatedDeflate is not null;
 
     /// <summary>True once a close frame was sent (by either side's initiative) or the connection is closed: sends are refused.</summary>
     public bool IsClosing => _closeSent || _closed;
@@ -78,7 +80,7 @@ public sealed partial class WebSocketConnection
     public int CloseStatus => _closeStatus;
 
     /// <summary>The reason in the peer's close frame, or null.</summary>
-    public string? CloseReason => _closeReason;
+    public string? CloseReason => PeerCloseReason;
 
     /// <summary>Bytes queued for the client and not yet sent (approximate when read off the loop).</summary>
     public int QueuedBytes => _queued;
@@ -88,11 +90,11 @@ public sealed partial class WebSocketConnection
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
-                _completion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (_closed) _completion.TrySetResult();
-                return _completion.Task;
+                CompletionSource ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_closed) CompletionSource.TrySetResult();
+                return CompletionSource.Task;
             }
         }
     }
@@ -156,12 +158,12 @@ public sealed partial class WebSocketConnection
     public ValueTask<bool> WaitForDrainAsync(CancellationToken cancellationToken = default)
     {
         Task<bool> task;
-        lock (_gate)
+        lock (Gate)
         {
             if (_closed) return new ValueTask<bool>(false);
             if (_queued < _settings.MaxQueuedBytes) return new ValueTask<bool>(true);
-            _drainWaiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            task = _drainWaiter.Task;
+            DrainWaiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            task = DrainWaiter.Task;
         }
         return new ValueTask<bool>(cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task);
     }

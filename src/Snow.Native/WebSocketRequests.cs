@@ -26,7 +26,7 @@ public static class WebSocketRequests
     public static HttpResponseBase AcceptWebSocket(this HttpRequest request, Func<WebSocketConnection, Task> session, WebSocketOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return Accept(request, options, new WebSocketHandlers(session, null, null, null));
+        return Accept(request, options, WebSocketHandlers.For(session, null, null, null));
     }
 
     /// <summary>
@@ -39,7 +39,7 @@ public static class WebSocketRequests
         Action<WebSocketConnection>? onOpen = null, Action<WebSocketConnection>? onClosed = null, WebSocketOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(onMessage);
-        return Accept(request, options, new WebSocketHandlers(null, onMessage, onOpen, onClosed));
+        return Accept(request, options, WebSocketHandlers.For(null, onMessage, onOpen, onClosed));
     }
 
     private static readonly WebSocketOptions Defaults = new();
@@ -65,9 +65,27 @@ public static class WebSocketRequests
     }
 }
 
-/// <summary>What the application gave for one connection: a session, or callbacks.</summary>
+/// <summary>What the application gave for a connection: a session, or callbacks. Immutable, so connections accepted
+/// with the same delegates (a route's handler, usually) share one.</summary>
 internal sealed record WebSocketHandlers(
     Func<WebSocketConnection, Task>? Session,
     Action<WebSocketConnection, WebSocketMessage>? OnMessage,
     Action<WebSocketConnection>? OnOpen,
-    Action<WebSocketConnection>? OnClosed);
+    Action<WebSocketConnection>? OnClosed)
+{
+    // The last handlers made on this thread (a loop's): the next accept with the same delegates takes them again
+    // instead of holding its own record for the connection's life.
+    [ThreadStatic]
+    private static WebSocketHandlers? t_last;
+
+    public static WebSocketHandlers For(Func<WebSocketConnection, Task>? session, Action<WebSocketConnection, WebSocketMessage>? onMessage,
+        Action<WebSocketConnection>? onOpen, Action<WebSocketConnection>? onClosed)
+    {
+        if (t_last is { } last && Equals(last.Session, session) && Equals(last.OnMessage, onMessage) && Equals(last.OnOpen, onOpen) &&
+            Equals(last.OnClosed, onClosed))
+        {
+            return last;
+        }
+        return t_last = new WebSocketHandlers(session, onMessage, onOpen, onClosed);
+    }
+}

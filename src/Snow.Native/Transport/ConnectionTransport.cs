@@ -174,6 +174,32 @@ internal abstract class ConnectionTransport
     }
 
     /// <summary>
+    /// Sends <paramref name="data"/> now, straight from the caller's memory, when nothing waits before it (one frame
+    /// made for many connections goes out without a copy per connection); what the peer does not take now, or all
+    /// of it when output is already queued, is queued behind that output and goes like any other.
+    /// </summary>
+    public void SendOrQueue(ReadOnlySpan<byte> data)
+    {
+        if (IsClosed || data.IsEmpty) return;
+        if (SendQueueEmpty && !_closeRequested)
+        {
+            int sent = SendDirect(data);
+            if (IsClosed) return;
+            if (sent > 0)
+            {
+                Context.CountSent(sent);
+                Protocol.OnOutputSent();
+                if (IsClosed) return;
+                data = data[sent..];
+            }
+            if (data.IsEmpty) return; // the queue was empty and still is: no interest or stall changes
+        }
+        data.CopyTo(Output.GetSpan(Pool, data.Length));
+        Output.Advance(data.Length);
+        Flush();
+    }
+
+    /// <summary>
     /// Closes once the queued output is sent (at most <paramref name="withinMilliseconds"/> from now, when given):
     /// then half-closes and drops the peer's remaining bytes until it closes too, or the linger timeout.
     /// Reading stops now and the unconsumed input is dropped.
@@ -238,6 +264,11 @@ internal abstract class ConnectionTransport
     /// <summary>Sends as much of <see cref="Output"/> as the peer takes now, consuming it; the byte count sent.
     /// Closes the transport when the peer is gone.</summary>
     protected abstract int Send();
+
+    /// <summary>Sends from <paramref name="data"/> as much as the peer takes now, with nothing queued before it; the
+    /// byte count sent. Closes the transport when the peer is gone. A kind that cannot send without its queue
+    /// (TLS makes records of it) sends nothing here, and the data is queued instead.</summary>
+    protected virtual int SendDirect(ReadOnlySpan<byte> data) => 0;
 
     /// <summary>Shuts the write side (the output queue is empty).</summary>
     protected abstract void ShutdownWrite();

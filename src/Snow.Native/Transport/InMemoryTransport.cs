@@ -18,6 +18,12 @@ internal sealed class InMemoryTransport : ConnectionTransport
     /// <summary>Whether the peer takes output now; false makes it queue.</summary>
     public bool PeerAcceptsOutput { get; set; } = true;
 
+    /// <summary>Bytes the peer takes before its window closes (then nothing until this is raised); unbounded by default.</summary>
+    public long PeerWindow { get; set; } = long.MaxValue;
+
+    /// <summary>Sends that went straight from the caller's memory (<see cref="ConnectionTransport.SendOrQueue"/>), not through the queue.</summary>
+    public int DirectSends { get; private set; }
+
     /// <summary>The transport shut its write side (the lingering close began).</summary>
     public bool WriteShut => _writeShut;
 
@@ -64,6 +70,7 @@ internal sealed class InMemoryTransport : ConnectionTransport
         if (PeerAcceptsOutput) Flush();
         byte[] sent = _sent.ToArray();
         _sent.Clear();
+        _sent.Capacity = 0; // a peer that took its bytes holds none (memory tests count what a connection keeps)
         return sent;
     }
 
@@ -73,10 +80,25 @@ internal sealed class InMemoryTransport : ConnectionTransport
 
     protected override int Send()
     {
+        int count = Take(Output.PendingSpan);
+        if (count > 0) Output.Consume(count, Pool);
+        return count;
+    }
+
+    protected override int SendDirect(ReadOnlySpan<byte> data)
+    {
+        int count = Take(data);
+        if (count > 0) DirectSends++;
+        return count;
+    }
+
+    /// <summary>What the peer takes of <paramref name="data"/> now, within its window.</summary>
+    private int Take(ReadOnlySpan<byte> data)
+    {
         if (!PeerAcceptsOutput) return 0;
-        int count = Output.Pending;
-        foreach (byte b in Output.PendingSpan) _sent.Add(b);
-        Output.Consume(count, Pool);
+        int count = (int)Math.Min(data.Length, PeerWindow);
+        foreach (byte b in data[..count]) _sent.Add(b);
+        if (PeerWindow != long.MaxValue) PeerWindow -= count;
         return count;
     }
 

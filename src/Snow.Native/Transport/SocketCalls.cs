@@ -53,6 +53,27 @@ internal static class SocketCalls
         return total;
     }
 
+    /// <summary>Sends from <paramref name="data"/> until all is sent or the socket is full; the byte count sent.</summary>
+    public static int Send(int fd, ReadOnlySpan<byte> data, out bool peerGone)
+    {
+        peerGone = false;
+        int total = 0;
+        while (total < data.Length)
+        {
+            nint sent = Libc.SendNoSignal(fd, data[total..]);
+            if (sent > 0)
+            {
+                total += (int)sent;
+                continue;
+            }
+            Errno errno = ErrnoInfo.Last();
+            if (errno == Errno.EINTR) continue;
+            if (errno != Errno.EAGAIN) peerGone = true;
+            break;
+        }
+        return total;
+    }
+
     /// <summary>Takes the socket out of the loop's poller (if it is still in) and closes it.</summary>
     public static void UnregisterAndClose(EventLoop loop, int fd, long token)
     {

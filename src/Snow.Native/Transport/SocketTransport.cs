@@ -84,6 +84,13 @@ internal sealed class SocketTransport : ConnectionTransport, IReadinessHandler
         return sent;
     }
 
+    protected override int SendDirect(ReadOnlySpan<byte> data)
+    {
+        int sent = SocketCalls.Send(_fd, data, out bool peerGone);
+        if (peerGone) Close();
+        return sent;
+    }
+
     protected override void ShutdownWrite() => Libc.Shutdown(_fd, CommonConstants.SHUT_WR);
 
     protected override void CloseTransport() => SocketCalls.UnregisterAndClose(Context.Loop, _fd, _token);

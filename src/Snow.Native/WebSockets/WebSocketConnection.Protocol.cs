@@ -20,10 +20,8 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private byte[]? _message;
     private int _messageLength;
 
-    // permessage-deflate: what was agreed, the zlib state (made at the first compressed message), and whether the
-    // message being assembled is compressed (RSV1 on its first frame).
-    private readonly DeflateAgreement? _deflateAgreement;
-    private MessageDeflater? _deflater;
+    // permessage-deflate (what was agreed and the zlib state are in WebSocketConnection.Rare.cs): whether the message
+    // being assembled is compressed (RSV1 on its first frame).
     private bool _messageCompressed;
 
     /// <summary>Messages shorter than this go uncompressed: deflate would not make them smaller.</summary>
@@ -38,7 +36,6 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private bool _pingOutstanding;
     private bool _heardSincePing;
     private int _closeStatus;
-    private string? _closeReason;
 
     private bool CallbackStyle => _handlers.OnMessage is not null;
 
@@ -61,13 +58,13 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     void IConnectionProtocol.OnOutputSent()
     {
         TaskCompletionSource<bool>? waiter = null;
-        lock (_gate)
+        lock (Gate)
         {
-            _queued = _pendingLength + _transport.OutputPending;
-            if (_drainWaiter is not null && _queued < _settings.MaxQueuedBytes)
+            _queued = PendingLength + _transport.OutputPending;
+            if (DrainWaiter is not null && _queued < _settings.MaxQueuedBytes)
             {
-                waiter = _drainWaiter;
-                _drainWaiter = null;
+                waiter = DrainWaiter;
+                DrainWaiter = null;
             }
         }
         waiter?.TrySetResult(true);
@@ -119,23 +116,23 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     {
         TaskCompletionSource<bool>? waiter;
         TaskCompletionSource? completion;
-        lock (_gate)
+        lock (Gate)
         {
             _closed = true;
-            waiter = _drainWaiter;
-            _drainWaiter = null;
-            completion = _completion;
-            _pendingLength = 0;
-            if (_pending is not null) System.Buffers.ArrayPool<byte>.Shared.Return(_pending);
-            _pending = null;
+            waiter = DrainWaiter;
+            DrainWaiter = null;
+            completion = CompletionSource;
+            PendingLength = 0;
+            if (PendingFrames is not null) System.Buffers.ArrayPool<byte>.Shared.Return(PendingFrames);
+            PendingFrames = null;
             _queued = 0;
         }
         if (!_closeReceived) _closeStatus = WebSocketCloseCode.Abnormal;
         LeaveTopics();
-        lock (_gate)
+        lock (Gate)
         {
-            _deflater?.Dispose();
-            _deflater = null;
+            Deflater?.Dispose();
+            Deflater = null;
         }
         _messageLength = 0;
         ReleaseMessage();
@@ -178,13 +175,16 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
                 {
                     task = Task.FromException(e);
                 }
-                if (task.IsCompleted) OnSessionEnded(task);
-                else task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() =>
-                    _transport.Loop.Invoke(static state =>
-                    {
-                        var (connection, ended) = ((WebSocketConnection, Task))state!;
-                        connection.OnSessionEnded(ended);
-                    }, (this, task)));
+                if (task.IsCompleted)
+                {
+                    OnSessionEnded(task);
+                }
+                else
+                {
+                    // One delegate bound to this connection is all a running session costs here (no closure).
+                    _session = task;
+                    task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(SessionTaskCompleted);
+                }
             }
             else
             {
@@ -206,6 +206,15 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         Process();
         _transport.Flush();
     }
+
+    /// <summary>The session's task completed (on whatever thread completed it): its end is handled on the loop.</summary>
+    private void SessionTaskCompleted() => _transport.Loop.Invoke(static state =>
+    {
+        var connection = (WebSocketConnection)state!;
+        Task session = connection._session!;
+        connection._session = null;
+        connection.OnSessionEnded(session);
+    }, this);
 
     private void OnSessionEnded(Task session)
     {
@@ -287,7 +296,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         ref InputBuffer input = ref _transport.Input;
         if (!_inFrame)
         {
-            FrameHeadStatus status = WebSocketFrameCodec.TryReadHead(input.Span, allowRsv1: _deflateAgreement is not null, out FrameHead head, out string error);
+            FrameHeadStatus status = WebSocketFrameCodec.TryReadHead(input.Span, allowRsv1: NegotiatedDeflate is not null, out FrameHead head, out string error);
             if (status == FrameHeadStatus.NeedMoreData) return false;
             if (status == FrameHeadStatus.Error)
             {
@@ -372,12 +381,12 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private bool Inflate(ReadOnlyMemory<byte> compressed, out ReadOnlyMemory<byte> data)
     {
         data = default;
-        lock (_gate) _deflater ??= new MessageDeflater(_deflateAgreement!, _settings.CompressionLevel);
+        lock (Gate) Deflater ??= new MessageDeflater(NegotiatedDeflate!, _settings.CompressionLevel);
         byte[]? output = null;
         int length;
         try
         {
-            length = _deflater.Decompress(compressed, ref output, _settings.MaxMessageBytes, _transport.Pool);
+            length = Deflater.Decompress(compressed, ref output, _settings.MaxMessageBytes, _transport.Pool);
         }
         catch (InvalidDataException)
         {
@@ -401,10 +410,10 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     private ReadOnlySpan<byte> Encode(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, out bool rsv1)
     {
         rsv1 = false;
-        if (_deflateAgreement is null || opcode > WebSocketOpcode.Binary || payload.Length < MinCompressedBytes) return payload;
-        _deflater ??= new MessageDeflater(_deflateAgreement, _settings.CompressionLevel);
+        if (NegotiatedDeflate is null || opcode > WebSocketOpcode.Binary || payload.Length < MinCompressedBytes) return payload;
+        Deflater ??= new MessageDeflater(NegotiatedDeflate, _settings.CompressionLevel);
         rsv1 = true;
-        return _deflater.Compress(payload);
+        return Deflater.Compress(payload);
     }
 
     private void OnControl(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
@@ -443,13 +452,13 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
         }
         _closeReceived = true;
         _closeStatus = code;
-        _closeReason = reason;
+        PeerCloseReason = reason;
         if (!_closeSent) WriteClose(code, null); // the echo of the peer's code (section 5.5.1)
         _transport.CloseWhenFlushed(_settings.CloseMilliseconds); // the server closes the TCP connection first
         if (_receiving) CompleteReceive(CloseMessage());
     }
 
-    private WebSocketMessage CloseMessage() => new(WebSocketMessageKind.Close, ReadOnlyMemory<byte>.Empty, _closeStatus, _closeReason);
+    private WebSocketMessage CloseMessage() => new(WebSocketMessageKind.Close, ReadOnlyMemory<byte>.Empty, _closeStatus, PeerCloseReason);
 
     /// <summary>Room in the message buffer for <paramref name="count"/> more bytes; it grows with what arrived, up to the limit.</summary>
     private Span<byte> MessageRoom(int count)
@@ -516,10 +525,30 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     {
         _receiving = false;
         Volatile.Write(ref _receiveBusy, 0);
-        _receive.SetResult(message); // runs the continuation inline, or posts it to the loop's context
+        // A message's data is always the start of the connection's message buffer (or nothing).
+        if (message.Data.IsEmpty)
+        {
+            _receivedBuffer = null;
+            _receivedLength = 0;
+        }
+        else
+        {
+            bool whole = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(message.Data, out ArraySegment<byte> segment);
+            System.Diagnostics.Debug.Assert(whole && segment.Offset == 0, "a received message starts its buffer");
+            _receivedBuffer = segment.Array;
+            _receivedLength = segment.Count;
+        }
+        _receive.SetResult(message.Kind); // runs the continuation inline, or posts it to the loop's context
     }
 
-    WebSocketMessage IValueTaskSource<WebSocketMessage>.GetResult(short token) => _receive.GetResult(token);
+    WebSocketMessage IValueTaskSource<WebSocketMessage>.GetResult(short token)
+    {
+        WebSocketMessageKind kind = _receive.GetResult(token);
+        if (kind == WebSocketMessageKind.Close) return CloseMessage();
+        byte[]? buffer = _receivedBuffer;
+        _receivedBuffer = null; // the message buffer itself stays the connection's until the next receive
+        return new WebSocketMessage(kind, buffer is null ? ReadOnlyMemory<byte>.Empty : new ReadOnlyMemory<byte>(buffer, 0, _receivedLength));
+    }
 
     ValueTaskSourceStatus IValueTaskSource<WebSocketMessage>.GetStatus(short token) => _receive.GetStatus(token);
 
@@ -537,7 +566,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
             return !_closed;
         }
         bool schedule;
-        lock (_gate)
+        lock (Gate)
         {
             if (_closeSent || _closed) return false;
             ReadOnlySpan<byte> body = Encode(opcode, payload, out bool rsv1);
@@ -547,21 +576,21 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
                 _transport.Loop.Post(static state => ((WebSocketConnection)state!).Overflow(), this);
                 return false;
             }
-            if (_pending is null)
+            if (PendingFrames is null)
             {
-                _pending = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(frameLength, 4096));
+                PendingFrames = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(frameLength, 4096));
             }
-            else if (_pending.Length - _pendingLength < frameLength)
+            else if (PendingFrames.Length - PendingLength < frameLength)
             {
-                byte[] larger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(_pendingLength + frameLength, _pending.Length * 2));
-                _pending.AsSpan(0, _pendingLength).CopyTo(larger);
-                System.Buffers.ArrayPool<byte>.Shared.Return(_pending);
-                _pending = larger;
+                byte[] larger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(PendingLength + frameLength, PendingFrames.Length * 2));
+                PendingFrames.AsSpan(0, PendingLength).CopyTo(larger);
+                System.Buffers.ArrayPool<byte>.Shared.Return(PendingFrames);
+                PendingFrames = larger;
             }
-            _pendingLength += WebSocketFrameCodec.WriteFrame(_pending.AsSpan(_pendingLength), opcode, body, rsv1);
+            PendingLength += WebSocketFrameCodec.WriteFrame(PendingFrames.AsSpan(PendingLength), opcode, body, rsv1);
             _queued += frameLength;
-            schedule = !_pumpScheduled;
-            _pumpScheduled = true;
+            schedule = !PumpScheduled;
+            PumpScheduled = true;
         }
         if (schedule) _transport.Loop.Post(static state => ((WebSocketConnection)state!).Pump(), this);
         return true;
@@ -570,7 +599,7 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     /// <summary>Frames into the transport's output, after whatever other threads queued. Loop thread.</summary>
     private bool WriteOnLoop(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_closeSent || _closed) return false;
             ReadOnlySpan<byte> body = Encode(opcode, payload, out bool rsv1);
@@ -594,9 +623,9 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
     /// <summary>Posted by a send from another thread: moves the queued frames into the output and sends them.</summary>
     private void Pump()
     {
-        lock (_gate)
+        lock (Gate)
         {
-            _pumpScheduled = false;
+            PumpScheduled = false;
             if (_closed) return;
             MovePending();
             _queued = _transport.OutputPending;
@@ -606,16 +635,16 @@ public sealed partial class WebSocketConnection : IConnectionProtocol, IValueTas
 
     private void MovePending()
     {
-        if (_pendingLength > 0)
+        if (PendingLength > 0)
         {
-            _pending.AsSpan(0, _pendingLength).CopyTo(_transport.Output.GetSpan(_transport.Pool, _pendingLength));
-            _transport.Output.Advance(_pendingLength);
-            _pendingLength = 0;
+            PendingFrames.AsSpan(0, PendingLength).CopyTo(_transport.Output.GetSpan(_transport.Pool, PendingLength));
+            _transport.Output.Advance(PendingLength);
+            PendingLength = 0;
         }
-        if (_pending is not null)
+        if (PendingFrames is not null)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(_pending);
-            _pending = null;
+            System.Buffers.ArrayPool<byte>.Shared.Return(PendingFrames);
+            PendingFrames = null;
         }
     }
 

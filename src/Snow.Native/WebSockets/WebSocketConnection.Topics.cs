@@ -7,19 +7,20 @@ namespace Snow.Native;
 // sending of a frame that a publisher made once for all subscribers.
 public sealed partial class WebSocketConnection
 {
-    // Null until the first subscription: most connections never subscribe.
-    private List<(WebSocketTopics Topics, string Topic)>? _subscriptions;
 
     internal EventLoop Loop => _transport.Loop;
 
-    internal void Subscribed(WebSocketTopics topics, string topic) => (_subscriptions ??= new()).Add((topics, topic));
+    internal void Subscribed(WebSocketTopics topics, string topic) => (Subscriptions ??= new()).Add((topics, topic));
 
-    internal void Unsubscribed(WebSocketTopics topics, string topic) => _subscriptions?.Remove((topics, topic));
+    internal void Unsubscribed(WebSocketTopics topics, string topic) => Subscriptions?.Remove((topics, topic));
 
-    /// <summary>Loop thread: queues a whole frame made by a publisher and sends it.</summary>
+    /// <summary>
+    /// Loop thread: sends a whole frame made by a publisher, straight from the publisher's one copy when nothing is
+    /// queued before it (the usual case: one send system call, no buffer taken); behind the queued output otherwise.
+    /// </summary>
     internal void SendFramed(byte[] frame)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_closeSent || _closed) return;
             if (OverHardLimit(frame.Length))
@@ -27,19 +28,18 @@ public sealed partial class WebSocketConnection
                 _transport.Loop.Post(static state => ((WebSocketConnection)state!).Overflow(), this);
                 return;
             }
-            MovePending();
-            frame.CopyTo(_transport.Output.GetSpan(_transport.Pool, frame.Length));
-            _transport.Output.Advance(frame.Length);
-            _queued = _transport.OutputPending;
+            MovePending(); // frames other threads sent before this one go first
         }
-        _transport.Flush();
+        _transport.SendOrQueue(frame);
+        if (_transport.IsClosed) return;
+        lock (Gate) _queued = PendingLength + _transport.OutputPending;
     }
 
     /// <summary>On close: off every topic.</summary>
     private void LeaveTopics()
     {
-        if (_subscriptions is null) return;
-        foreach (var (topics, topic) in _subscriptions) topics.Remove(this, topic);
-        _subscriptions = null;
+        if (Subscriptions is null) return;
+        foreach (var (topics, topic) in Subscriptions) topics.Remove(this, topic);
+        Subscriptions = null;
     }
 }

@@ -89,6 +89,75 @@ public sealed class WebSocketTopicsTests
     }
 
     [Test]
+    public void AFrameGoesStraightFromThePublishersCopyWithoutTakingABuffer()
+    {
+        var topics = new WebSocketTopics();
+        var (harness, connections, _) = Subscribers(topics, 3);
+        using (harness)
+        {
+            int buffersBefore = harness.Context.Pool.InUse;
+            topics.Publish("news", "once");
+            harness.RunPending();
+            Assert.That(connections.Select(c => c.DirectSends), Is.All.EqualTo(1), "one send each, from the shared frame");
+            Assert.That(harness.Context.Pool.InUse, Is.EqualTo(buffersBefore), "no output buffer was taken for it");
+            Assert.That(connections.Select(c => WsWire.Frames(c.TakeSent()).Single().Text), Is.All.EqualTo("once"));
+        }
+    }
+
+    [Test]
+    public void SubscribersWhoseOutputIsBlockedGetEveryFrameInOrderOnceAndTheOthersAreNotHeldUp()
+    {
+        var topics = new WebSocketTopics();
+        var (harness, connections, _) = Subscribers(topics, 4);
+        using (harness)
+        {
+            connections[0].PeerAcceptsOutput = false; // blocked from the start
+            connections[1].PeerWindow = 5;            // takes part of the first frame, then nothing
+            var expected = new List<string>();
+            for (int i = 0; i < 5; i++)
+            {
+                string message = $"message {i} " + new string('x', i * 40);
+                expected.Add(message);
+                topics.Publish("news", message);
+                harness.RunPending();
+                // The subscribers that take their output have each message at once, whatever the slow ones do.
+                foreach (InMemoryTransport open in connections.Skip(2))
+                {
+                    Assert.That(WsWire.Frames(open.TakeSent()).Select(f => f.Text), Is.EqualTo(new[] { message }));
+                }
+            }
+            Assert.That(connections[0].OutputPending, Is.GreaterThan(0));
+            Assert.That(connections[1].OutputPending, Is.GreaterThan(0), "the rest of the partly sent frame and the later ones wait");
+            connections[0].PeerAcceptsOutput = true;
+            connections[1].PeerWindow = long.MaxValue;
+            foreach (InMemoryTransport slow in connections.Take(2))
+            {
+                Assert.That(WsWire.Frames(slow.TakeSent()).Select(f => f.Text), Is.EqualTo(expected));
+            }
+            // Once drained, the next frame goes straight out again.
+            int direct = connections[0].DirectSends;
+            topics.Publish("news", "after");
+            harness.RunPending();
+            Assert.That(connections[0].DirectSends, Is.EqualTo(direct + 1));
+            Assert.That(connections.Select(c => WsWire.Frames(c.TakeSent()).Single().Text), Is.All.EqualTo("after"));
+        }
+    }
+
+    [Test]
+    public void FramesSentFromAnotherThreadBeforeAPublishGoFirst()
+    {
+        var topics = new WebSocketTopics();
+        var (harness, connections, sockets) = Subscribers(topics, 1);
+        using (harness)
+        {
+            Task.Run(() => sockets[0].Send("queued first")).Wait(); // waits in the connection until the loop runs
+            topics.Publish("news", "published second");
+            harness.RunPending();
+            Assert.That(WsWire.Frames(connections[0].TakeSent()).Select(f => f.Text), Is.EqualTo(new[] { "queued first", "published second" }));
+        }
+    }
+
+    [Test]
     public void TenThousandSubscribersOnOneLoopEachGetTheMessage()
     {
         var topics = new WebSocketTopics();
