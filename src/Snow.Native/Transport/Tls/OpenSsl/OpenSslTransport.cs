@@ -382,6 +382,37 @@ internal sealed unsafe class OpenSslTransport : HandshakingTransport, IReadiness
         return plaintext > 0 ? plaintext : raw;
     }
 
+    /// <summary>
+    /// Encrypts straight from the caller's memory (one broadcast frame for many connections), record by record, as
+    /// far as the socket takes it. A record OpenSSL made but could not send waits inside OpenSSL for the same
+    /// bytes to be written again: they are the start of what the caller then queues, and the next write retries
+    /// with them (ACCEPT_MOVING_WRITE_BUFFER lets them come from the output queue).
+    /// </summary>
+    protected override int SendDirect(ReadOnlySpan<byte> data)
+    {
+        if (_phase != Phase.Established || _writeWantsRead) return 0;
+        int total = 0;
+        while (total < data.Length)
+        {
+            nuint written;
+            int ok;
+            fixed (byte* p = data[total..])
+            {
+                ok = SslWriteEx(_ssl, p, (nuint)(data.Length - total), &written);
+            }
+            if (ok == 1)
+            {
+                total += (int)written;
+                continue;
+            }
+            int error = SslGetError(_ssl, 0);
+            if (error == SSL_ERROR_WANT_READ) _writeWantsRead = true;
+            else if (error != SSL_ERROR_WANT_WRITE) Fail(); // the peer is gone
+            break;
+        }
+        return total;
+    }
+
     /// <summary>All output is sent: say close_notify, then shut the write side once that record is out too.</summary>
     protected override void ShutdownWrite()
     {
