@@ -54,6 +54,7 @@ internal sealed class TlsTransport : HandshakingTransport, IReadinessHandler, IT
     private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _plaintextWait;
     private bool _shutdownWhenSent;
     private bool _sawBytes;
+    private bool _interestDeferred;      // inside OnReady, whose last flush sets the interest
 
     private enum Phase : byte
     {
@@ -129,16 +130,26 @@ internal sealed class TlsTransport : HandshakingTransport, IReadinessHandler, IT
     public void OnReady(PollEvents events)
     {
         if (IsClosed) return;
-        if ((events & PollEvents.Writable) != 0)
+        // The interest is set once, by the last flush: set while an answer is still queued (when the engine asks
+        // for records again), it would flap to Read|Write and back, two epoll_ctl per request.
+        _interestDeferred = true;
+        try
         {
-            Flush();
-            if (IsClosed) return;
+            if ((events & PollEvents.Writable) != 0)
+            {
+                Flush();
+                if (IsClosed) return;
+            }
+            if ((events & (PollEvents.Readable | PollEvents.HangUp | PollEvents.Error)) != 0)
+            {
+                if (IsLingering) Discard();
+                else if (_phase != Phase.ClearTextRefused && _records.ReadPending) ReceiveRecords();
+                if (IsClosed) return;
+            }
         }
-        if ((events & (PollEvents.Readable | PollEvents.HangUp | PollEvents.Error)) != 0)
+        finally
         {
-            if (IsLingering) Discard();
-            else if (_phase != Phase.ClearTextRefused && _records.ReadPending) ReceiveRecords();
-            if (IsClosed) return;
+            _interestDeferred = false;
         }
         Flush();
     }
@@ -449,7 +460,7 @@ internal sealed class TlsTransport : HandshakingTransport, IReadinessHandler, IT
 
     private void RefreshSocketInterest()
     {
-        if (IsClosed) return;
+        if (IsClosed || _interestDeferred) return;
         PollInterest wanted = PollInterest.None;
         if (IsLingering || (_phase != Phase.ClearTextRefused && _records.ReadPending && !PeerClosed)) wanted |= PollInterest.Read;
         if (WantsWrite) wanted |= PollInterest.Write;
