@@ -26,16 +26,7 @@ public sealed class SecureWebSocketTests(PollerKind poller, TlsEngine engine)
         {
             byte[] data = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("secure and compressed ", size / 22 + 1)))[..size];
             await client.SendAsync(data, WebSocketMessageType.Text, true, timeout.Token);
-            var received = new MemoryStream();
-            var buffer = new byte[16384];
-            WebSocketReceiveResult result;
-            do
-            {
-                result = await client.ReceiveAsync(buffer, timeout.Token);
-                received.Write(buffer, 0, result.Count);
-            }
-            while (!result.EndOfMessage);
-            Assert.That(received.ToArray(), Is.EqualTo(data), $"{size} bytes");
+            Assert.That(await ReceiveMessage(client, timeout.Token), Is.EqualTo(data), $"{size} bytes");
         }
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
         Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
@@ -74,16 +65,7 @@ public sealed class SecureWebSocketTests(PollerKind poller, TlsEngine engine)
             {
                 foreach (byte[] expected in messages)
                 {
-                    var received = new MemoryStream();
-                    var buffer = new byte[8192];
-                    WebSocketReceiveResult result;
-                    do
-                    {
-                        result = await client.ReceiveAsync(buffer, timeout.Token);
-                        received.Write(buffer, 0, result.Count);
-                    }
-                    while (!result.EndOfMessage);
-                    Assert.That(received.ToArray(), Is.EqualTo(expected));
+                    Assert.That(await ReceiveMessage(client, timeout.Token), Is.EqualTo(expected));
                 }
             }
         }
@@ -92,5 +74,20 @@ public sealed class SecureWebSocketTests(PollerKind poller, TlsEngine engine)
             foreach (ClientWebSocket client in clients) client.Dispose();
         }
         Assert.That(server.HoldsNothing(), Is.True, "no connection or buffer left");
+    }
+
+    /// <summary>One whole message, however many reads it takes.</summary>
+    private static async Task<byte[]> ReceiveMessage(ClientWebSocket client, CancellationToken cancellationToken)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[16384];
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await client.ReceiveAsync(buffer, cancellationToken);
+            received.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+        return received.ToArray();
     }
 }
