@@ -170,19 +170,7 @@ internal sealed class ServerTelemetry : IDisposable
     }
 
     /// <summary>The method as OpenTelemetry tags it: the known ones as sent, any other as "_OTHER" (bounded cardinality).</summary>
-    private static string MethodTag(HttpMethodKind kind) => kind switch
-    {
-        HttpMethodKind.Get => "GET",
-        HttpMethodKind.Head => "HEAD",
-        HttpMethodKind.Post => "POST",
-        HttpMethodKind.Put => "PUT",
-        HttpMethodKind.Delete => "DELETE",
-        HttpMethodKind.Options => "OPTIONS",
-        HttpMethodKind.Patch => "PATCH",
-        HttpMethodKind.Trace => "TRACE",
-        HttpMethodKind.Connect => "CONNECT",
-        _ => "_OTHER",
-    };
+    private static string MethodTag(HttpMethodKind kind) => HttpMethodNames.Of(kind) ?? "_OTHER";
 
     private static readonly object?[] BoxedStatus = new object?[600];
 

@@ -15,6 +15,25 @@ internal enum HttpMethodKind : byte
     Connect,
 }
 
+/// <summary>The names of the recognised methods, as sent (interned literals: naming one allocates nothing).</summary>
+internal static class HttpMethodNames
+{
+    /// <summary>The method's name, or null for <see cref="HttpMethodKind.Custom"/>.</summary>
+    public static string? Of(HttpMethodKind kind) => kind switch
+    {
+        HttpMethodKind.Get => "GET",
+        HttpMethodKind.Head => "HEAD",
+        HttpMethodKind.Post => "POST",
+        HttpMethodKind.Put => "PUT",
+        HttpMethodKind.Delete => "DELETE",
+        HttpMethodKind.Options => "OPTIONS",
+        HttpMethodKind.Patch => "PATCH",
+        HttpMethodKind.Trace => "TRACE",
+        HttpMethodKind.Connect => "CONNECT",
+        _ => null,
+    };
+}
+
 /// <summary>The four request-target forms of RFC 9112 section 3.2.</summary>
 internal enum RequestTargetForm : byte
 {

@@ -153,19 +153,7 @@ internal sealed class RequestHead
     {
         MethodKind = kind;
         MethodRange = range;
-        Method = kind switch
-        {
-            HttpMethodKind.Get => "GET",
-            HttpMethodKind.Head => "HEAD",
-            HttpMethodKind.Post => "POST",
-            HttpMethodKind.Put => "PUT",
-            HttpMethodKind.Delete => "DELETE",
-            HttpMethodKind.Options => "OPTIONS",
-            HttpMethodKind.Patch => "PATCH",
-            HttpMethodKind.Trace => "TRACE",
-            HttpMethodKind.Connect => "CONNECT",
-            _ => CustomMethod(methodBytes),
-        };
+        Method = HttpMethodNames.Of(kind) ?? CustomMethod(methodBytes);
     }
 
     internal void SetTarget(HeadRange target, RequestTargetForm form, HeadRange path, HeadRange query, bool hasQuery)
