@@ -57,9 +57,15 @@ internal static class Libraries
     }
 
     /// <summary>The file the resolver would load on this OS, for diagnostics and tests.</summary>
-    public static string? ResolvedName()
+    public static string? ResolvedName() => FirstLoadable(Candidates(Platform.Flavor));
+
+    /// <summary>Whether OpenSSL 3 (both libraries) can be loaded on this machine.</summary>
+    public static bool HasOpenSsl3() =>
+        FirstLoadable(OpenSslCandidates(Ssl)) is not null && FirstLoadable(OpenSslCandidates(Crypto)) is not null;
+
+    private static string? FirstLoadable(string[] candidates)
     {
-        foreach (string candidate in Candidates(Platform.Flavor))
+        foreach (string candidate in candidates)
         {
             if (NativeLibrary.TryLoad(candidate, out IntPtr handle))
             {
@@ -68,25 +74,5 @@ internal static class Libraries
             }
         }
         return null;
-    }
-
-    /// <summary>Whether OpenSSL 3 (both libraries) can be loaded on this machine.</summary>
-    public static bool HasOpenSsl3()
-    {
-        foreach (string library in new[] { Ssl, Crypto })
-        {
-            bool loaded = false;
-            foreach (string candidate in OpenSslCandidates(library))
-            {
-                if (NativeLibrary.TryLoad(candidate, out IntPtr handle))
-                {
-                    NativeLibrary.Free(handle);
-                    loaded = true;
-                    break;
-                }
-            }
-            if (!loaded) return false;
-        }
-        return true;
     }
 }
